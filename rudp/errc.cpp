@@ -27,7 +27,21 @@ class Category final : public std::error_category {
       case errc::unsupported_version:
         return "unsupported protocol version in handshake packet";
       case errc::buffer_too_small:
-        return "output buffer too small for the packet or frame being written";
+        return "output buffer too small: pass a larger buffer (for messages, at least the size the next message has)";
+      case errc::would_block:
+        return "would block: nothing to read yet, or the send buffer is full; wait for the Readable or Writable event";
+      case errc::message_too_large:
+        return "message too large: it exceeds max_message_size or the peer's receive window; split it or raise the limits";
+      case errc::invalid_handle:
+        return "invalid connection handle: the connection was closed and released, or the handle never came from this endpoint";
+      case errc::connection_closed:
+        return "connection closing or closed: no more data can be sent on it";
+      case errc::end_of_stream:
+        return "end of stream: the peer closed its direction and everything it sent has been read";
+      case errc::invalid_config:
+        return "invalid configuration: a value is outside its documented range (see include/rudp/config.hpp)";
+      case errc::too_many_connections:
+        return "too many connections: the endpoint is at max_connections";
     }
     return "unknown rudp error " + std::to_string(value);
   }

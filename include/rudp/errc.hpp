@@ -27,6 +27,20 @@ enum class errc {
   unsupported_version,
   /// An output buffer is too small for what was to be written into it.
   buffer_too_small,
+  /// Nothing can be done now: no data to read, or no room in the send buffer.
+  would_block,
+  /// A message is larger than the configured maximum or the peer's window.
+  message_too_large,
+  /// The connection handle is stale (closed and released) or was never valid.
+  invalid_handle,
+  /// The operation needs an open connection, and this one is closing or closed.
+  connection_closed,
+  /// The peer finished sending (FIN) and every byte has been read.
+  end_of_stream,
+  /// A configuration value is out of its documented range.
+  invalid_config,
+  /// The endpoint holds as many connections as its configuration allows.
+  too_many_connections,
 };
 
 /// The category of every `rudp::errc`; its name() is "rudp".

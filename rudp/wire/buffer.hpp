@@ -175,6 +175,14 @@ class Writer {
     return true;
   }
 
+  /// Forgets everything written from `position` on, failures included, so a
+  /// caller can try a frame and take it back if it did not fit.
+  void rewind(std::size_t position) noexcept {
+    RUDP_ASSERT(position <= pos_);
+    pos_ = position;
+    ok_ = true;
+  }
+
   bool zeros(std::size_t count) noexcept {
     if (!reserve(count)) return false;
     std::memset(out_.data() + pos_, 0, count);

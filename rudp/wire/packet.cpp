@@ -1,7 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "rudp/wire/packet.hpp"
 
+#include <algorithm>
+
 namespace rudp::wire {
+namespace {
+
+// The part of `out` that frames may fill: all but the checksum, and never so
+// much that the packet would outgrow kMaxDatagramSize, which parse_packet rejects.
+std::span<std::byte> frame_space(std::span<std::byte> out) noexcept {
+  const std::size_t usable = std::min(out.size(), kMaxDatagramSize);
+  return out.first(usable >= kChecksumSize ? usable - kChecksumSize : 0);
+}
+
+}  // namespace
 
 FrameRange::iterator& FrameRange::iterator::operator++() noexcept {
   if (reader_.empty()) {
@@ -53,7 +65,7 @@ Result<Packet> parse_packet(std::span<const std::byte> datagram) noexcept {
 }
 
 PacketWriter::PacketWriter(std::span<std::byte> out, const Header& header) noexcept
-    : out_(out), writer_(out.first(out.size() >= kChecksumSize ? out.size() - kChecksumSize : 0)) {
+    : out_(out), writer_(frame_space(out)) {
   RUDP_ASSERT(header.number.length >= 1 && header.number.length <= 4);
   auto first = static_cast<std::uint8_t>(header.number.length - 1);
   if (header.form == HeaderForm::handshake) first |= header_bits::kHandshake;

@@ -97,7 +97,8 @@ Result<Packet> parse_packet(std::span<const std::byte> datagram) noexcept;
 /// then frames through frames(), then finish() seals it with the checksum.
 class PacketWriter {
  public:
-  /// Writes `header` at the start of `out`, keeping kChecksumSize bytes free at the end.
+  /// Writes `header` at the start of `out`, keeping kChecksumSize bytes free at the
+  /// end; the packet never grows past kMaxDatagramSize, however large `out` is.
   PacketWriter(std::span<std::byte> out, const Header& header) noexcept;
 
   /// Where frames are written; what does not fit leaves it not ok().

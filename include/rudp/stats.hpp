@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// Counters and estimates an application can read at any time.
+#pragma once
+
+#include <cstdint>
+
+#include "rudp/clock.hpp"
+
+namespace rudp {
+
+/// One connection's view of its path and its own behaviour.
+struct ConnectionStats {
+  Duration smoothed_rtt{};  ///< RFC 6298 SRTT
+  Duration rttvar{};        ///< RFC 6298 RTTVAR
+  Duration min_rtt{};       ///< smallest sample seen; zero before the first
+  Duration rto{};           ///< current retransmission timeout, before backoff
+  std::uint64_t bytes_in_flight = 0;
+  std::uint64_t congestion_window = 0;
+  std::uint64_t send_credit = 0;     ///< credit the peer has granted that is not used yet
+  std::uint64_t receive_credit = 0;  ///< credit granted to the peer that it has not used yet
+
+  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_received = 0;
+  std::uint64_t packets_lost = 0;             ///< ack-eliciting packets declared lost
+  std::uint64_t packets_duplicate = 0;        ///< arrived twice; dropped
+  std::uint64_t chunks_retransmitted = 0;     ///< reliable DATA chunks re-sent
+  std::uint64_t spurious_retransmissions = 0;  ///< packets declared lost that were acknowledged later
+  std::uint64_t malformed_dropped = 0;        ///< datagrams for this connection that failed to parse
+  std::uint64_t bytes_sent = 0;               ///< datagram bytes
+  std::uint64_t bytes_received = 0;           ///< datagram bytes
+  std::uint64_t probe_timeouts = 0;
+  Duration handshake_time{};  ///< from connect() (or the first SYN) to Connected
+};
+
+/// Counters of one endpoint, for datagrams no connection owns.
+struct EndpointStats {
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t malformed_dropped = 0;           ///< failed to parse or check
+  std::uint64_t unknown_connection_dropped = 0;  ///< data for a connection id the endpoint does not have
+  std::uint64_t syn_received = 0;
+  std::uint64_t syn_dropped = 0;       ///< not listening, SYN too small (anti-amplification), or response queue full
+  std::uint64_t cookies_rejected = 0;  ///< expired, forged or replayed
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_refused = 0;  ///< valid cookie but max_connections reached
+};
+
+}  // namespace rudp

@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: MIT
+#include "rudp/core/connection.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "rudp/assert.hpp"
+#include "rudp/wire/limits.hpp"
+
+namespace rudp::core {
+namespace {
+
+// Room kept in every datagram beyond one chunk's payload: the largest header
+// (16), the checksum (4), a COOKIE-ACK frame (26), a piggy-backed ACK (48, its
+// budget when data follows), CREDIT (9), CLOSE (3) and the DATA frame's own
+// header (22). A chunk that still does not fit waits for the next packet.
+constexpr std::size_t kPacketReserve = 128;
+// Bytes an ACK may take in a packet that also carries data.
+constexpr std::size_t kPiggybackAckBudget = 48;
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+bool ack_eliciting(const wire::Frame& frame) noexcept {
+  return !std::holds_alternative<wire::AckFrame>(frame) && !std::holds_alternative<wire::PaddingFrame>(frame);
+}
+
+RttConfig rtt_config(const ConnectionConfig& c) noexcept {
+  RttConfig r;
+  r.initial_rtt = c.initial_rtt;
+  r.min_rto = c.min_rto;
+  r.max_rto = c.max_rto;
+  r.backoff = c.rto_backoff;
+  return r;
+}
+
+AckPolicy ack_policy(const ConnectionConfig& c) noexcept {
+  return AckPolicy{c.packets_before_ack, c.max_ack_delay};
+}
+
+template <class T>
+bool within(T value, T low, T high) noexcept {
+  return value >= low && value <= high;
+}
+
+}  // namespace
+
+std::error_code validate(const ConnectionConfig& c) noexcept {
+  const bool ok =
+      c.initial_rtt > Duration::zero() && within<Duration>(c.min_rto, std::chrono::milliseconds(1), c.max_rto) &&
+      c.max_rto <= std::chrono::minutes(10) && within(c.rto_backoff, 1.0, 4.0) &&
+      within(c.packet_threshold, 1u, 1000u) && within(c.time_threshold, 1.0, 4.0) &&
+      within(c.packets_before_ack, 1u, 64u) && within<Duration>(c.max_ack_delay, Duration::zero(), std::chrono::seconds(1)) &&
+      within<std::size_t>(c.max_datagram_size, wire::kMinDatagramSize, wire::kMaxDatagramSize) &&
+      within<std::size_t>(c.send_buffer, c.max_datagram_size, std::size_t{1} << 30) &&
+      within<std::size_t>(c.max_message_size, 1, std::size_t{256} << 20) &&
+      within<std::size_t>(c.receive_window, c.max_message_size + (std::size_t{64} << 10), std::size_t{1} << 30) &&
+      within<std::size_t>(c.congestion_window, 2 * c.max_datagram_size, std::size_t{1} << 30) &&
+      within<Duration>(c.idle_timeout, Duration::zero(), std::chrono::hours(1)) &&
+      c.keepalive_interval >= Duration::zero() && within(c.max_retransmits, 1u, 100u) &&
+      within<Duration>(c.handshake_timeout, std::chrono::milliseconds(10), std::chrono::minutes(10)) &&
+      (!c.drain_time || *c.drain_time >= Duration::zero());
+  return ok ? std::error_code{} : make_error_code(errc::invalid_config);
+}
+
+wire::HandshakeParams handshake_params(const ConnectionConfig& c) noexcept {
+  return {c.max_datagram_size, c.receive_window,
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(c.idle_timeout).count())};
+}
+
+Connection::Connection(const ConnectionConfig& config, Instant now, const Address& peer, ConnectionId local)
+    : config_(config),
+      state_(State::syn_sent),
+      peer_(peer),
+      local_id_(local),
+      created_at_(now),
+      handshake_deadline_(now + config.handshake_timeout),
+      datagram_size_(wire::kMinDatagramSize),
+      idle_timeout_(config.idle_timeout),
+      rtt_(rtt_config(config)),
+      acks_(ack_policy(config)),
+      send_(config.send_buffer),
+      recv_(config.receive_window),
+      advertised_limit_(config.receive_window),
+      last_received_(now),
+      last_eliciting_sent_(now) {}
+
+Connection Connection::client(const ConnectionConfig& config, Instant now, const Address& peer, ConnectionId local) {
+  Connection c(config, now, peer, local);
+  c.handshake_due_ = true;
+  return c;
+}
+
+Connection Connection::server(const ConnectionConfig& config, Instant now, const Address& peer, ConnectionId local,
+                              ConnectionId remote, const wire::HandshakeParams& peer_params) {
+  Connection c(config, now, peer, local);
+  c.remote_id_ = remote;
+  c.peer_params_ = peer_params;
+  c.datagram_size_ = std::min<std::size_t>(config.max_datagram_size, peer_params.max_datagram_size);
+  c.peer_limit_ = peer_params.initial_credit;
+  if (peer_params.idle_timeout_ms > 0) {
+    const Duration theirs = std::chrono::milliseconds(peer_params.idle_timeout_ms);
+    c.idle_timeout_ = c.idle_timeout_ == Duration::zero() ? theirs : std::min(c.idle_timeout_, theirs);
+  }
+  c.incoming_ = true;
+  c.become_established(now);
+  return c;
+}
+
+// --- input ---------------------------------------------------------------
+
+void Connection::handle_packet(Instant now, const wire::Packet& packet, std::size_t datagram_size) {
+  if (state_ == State::drained) return;
+  ++stats_.packets_received;
+  stats_.bytes_received += datagram_size;
+
+  if (state_ == State::syn_sent) {
+    // Only the SYN-ACK is expected; it is stateless on the server, so its
+    // packet number is not recorded or acknowledged.
+    if (packet.header.form != wire::HeaderForm::handshake) return;
+    const wire::SynAckFrame* syn_ack = nullptr;
+    for (const wire::Frame& f : packet.frames()) {
+      if (const auto* s = std::get_if<wire::SynAckFrame>(&f)) {
+        syn_ack = s;
+        remote_id_ = packet.header.source;
+        peer_params_ = s->params;
+        cookie_.assign(s->cookie.begin(), s->cookie.end());
+      }
+    }
+    if (!syn_ack) return;
+    datagram_size_ = std::min<std::size_t>(config_.max_datagram_size, peer_params_.max_datagram_size);
+    peer_limit_ = peer_params_.initial_credit;
+    if (peer_params_.idle_timeout_ms > 0) {
+      const Duration theirs = std::chrono::milliseconds(peer_params_.idle_timeout_ms);
+      idle_timeout_ = idle_timeout_ == Duration::zero() ? theirs : std::min(idle_timeout_, theirs);
+    }
+    for (const wire::Frame& f : packet.frames()) {
+      if (const auto* a = std::get_if<wire::AckFrame>(&f)) on_ack_frame(now, *a);
+    }
+    state_ = State::cookie_sent;
+    handshake_due_ = true;
+    last_received_ = now;
+    return;
+  }
+
+  if (silent_drain_) return;
+  // After its SYN-ACK, a client sees only data-form packets: a repeated
+  // SYN-ACK is stale, and its packet number belongs to no connection.
+  if (!incoming_ && packet.header.form == wire::HeaderForm::handshake) return;
+
+  const std::uint64_t number = wire::decode_packet_number(acks_.largest(), packet.header.number);
+  bool eliciting = false;
+  for (const wire::Frame& f : packet.frames()) eliciting = eliciting || ack_eliciting(f);
+  if (!acks_.on_packet(number, eliciting, now)) {
+    ++stats_.packets_duplicate;
+    return;
+  }
+  last_received_ = now;
+  if (packet.header.form == wire::HeaderForm::handshake) acks_.ack_immediately();
+  if (state_ == State::cookie_sent) become_established(now);
+  if (state_ == State::draining) return;  // only acknowledged, so a repeated FIN gets its ACK
+  handle_frames(now, packet);
+}
+
+void Connection::handle_frames(Instant now, const wire::Packet& packet) {
+  const bool was_readable = recv_.readable();
+  for (const wire::Frame& frame : packet.frames()) {
+    if (state_ != State::established) break;  // a RESET or a violation ended it mid-packet
+    std::visit(Overloaded{
+                   [&](const wire::AckFrame& f) { on_ack_frame(now, f); },
+                   [&](const wire::CreditFrame& f) { peer_limit_ = std::max(peer_limit_, f.limit); },
+                   [&](const wire::CloseFrame&) {
+                     if (!peer_fin_) {
+                       peer_fin_ = true;
+                       events_.push_back(PeerFinished{});
+                     }
+                   },
+                   [&](const wire::ResetFrame& f) { end(now, CloseReason::reset_by_peer, f.error_code); },
+                   [&](const wire::DataFrame& f) { on_data(f); },
+                   // PADDING and PING only elicit the ACK already owed; the
+                   // handshake frames are repeats of a finished handshake.
+                   [](const auto&) {},
+               },
+               frame);
+  }
+  note_readable(was_readable);
+  update_credit();
+  maybe_finish(now);
+}
+
+void Connection::on_data(const wire::DataFrame& frame) {
+  // Other channels and modes arrive with the channels issue; until then the
+  // one reliable-ordered channel is all a conforming peer sends.
+  if (frame.mode != DeliveryMode::reliable_ordered || frame.channel != 0 || peer_fin_) {
+    violation();
+    return;
+  }
+  if (recv_.on_chunk(frame) == ChunkVerdict::violation) violation();
+}
+
+void Connection::on_ack_frame(Instant now, const wire::AckFrame& frame) {
+  PacketOutcome outcome;
+  const Duration forget = std::max(3 * rtt_.smoothed_rtt(), rtt_.rto());
+  sent_.on_ack(frame.ranges, now, now - forget, outcome);
+  if (outcome.rtt_sample) {
+    const Duration reported = std::chrono::microseconds(frame.ack_delay * wire::kAckDelayUnitMicros);
+    rtt_.on_sample(*outcome.rtt_sample, std::min<Duration>(reported, config_.max_ack_delay));
+  }
+  if (outcome.acked_packets > 0) probe_count_ = 0;
+  sent_.detect_lost(now, loss_delay(), config_.packet_threshold, outcome);
+  apply(outcome);
+}
+
+void Connection::apply(PacketOutcome& outcome) {
+  for (const std::uint64_t chunk : outcome.acked.chunks) send_.on_acked(chunk);
+  if (outcome.acked.ack_largest) acks_.on_ack_acknowledged(*outcome.acked.ack_largest);
+  if (outcome.acked.close) fin_acked_ = true;
+
+  for (const std::uint64_t chunk : outcome.lost.chunks) send_.on_lost(chunk);
+  if (outcome.lost.credit) credit_pending_ = true;
+  if (outcome.lost.close && !fin_acked_) fin_pending_ = true;
+
+  stats_.packets_lost += outcome.lost_packets;
+  stats_.spurious_retransmissions += outcome.spurious_packets;
+  if (writable_wanted_ && send_.available() > 0 && !closed_) {
+    writable_wanted_ = false;
+    events_.push_back(Writable{});
+  }
+}
+
+void Connection::become_established(Instant now) {
+  state_ = State::established;
+  stats_.handshake_time = now - created_at_;
+  events_.push_back(Connected{{}, incoming_});
+}
+
+void Connection::maybe_finish(Instant now) {
+  if (state_ != State::established) return;
+  if (close_requested_ && !fin_sent_ && send_.all_acked()) {
+    fin_sent_ = true;
+    fin_pending_ = true;
+  }
+  if (fin_acked_ && peer_fin_) end(now, CloseReason::closed, 0);
+}
+
+void Connection::end(Instant now, CloseReason reason, std::uint64_t error_code) {
+  state_ = State::draining;
+  silent_drain_ = reason != CloseReason::closed;
+  drain_until_ = now + drain_time();
+  if (!closed_) {
+    closed_ = true;
+    events_.push_back(Closed{{}, reason, error_code});
+  }
+}
+
+void Connection::violation() noexcept {
+  if (closed_) return;
+  reset_pending_ = 0;  // the application's error space has no code for this
+  closed_ = true;
+  silent_drain_ = true;
+  state_ = State::draining;
+  events_.push_back(Closed{{}, CloseReason::protocol_violation, 0});
+}
+
+void Connection::note_readable(bool was_readable) {
+  if (!was_readable && recv_.readable() && !closed_) events_.push_back(Readable{});
+}
+
+void Connection::update_credit() noexcept {
+  const std::uint64_t limit = recv_.limit();
+  if (limit <= advertised_limit_) return;
+  const std::uint64_t window = config_.receive_window;
+  // Re-grant after a quarter window was read, or sooner when the peer has
+  // used most of what it was given and would otherwise stall.
+  if (limit - advertised_limit_ >= window / 4 || advertised_limit_ - recv_.used() < window / 2) credit_pending_ = true;
+}
+
+// --- timers --------------------------------------------------------------
+
+Duration Connection::loss_delay() const noexcept {
+  const Duration base = std::max(rtt_.smoothed_rtt(), rtt_.latest_rtt());
+  const auto scaled = std::chrono::duration_cast<Duration>(base * config_.time_threshold);
+  return std::max<Duration>(scaled, std::chrono::milliseconds(1));
+}
+
+Duration Connection::drain_time() const noexcept {
+  return config_.drain_time.value_or(2 * rtt_.backed_off_rto(probe_count_));
+}
+
+std::optional<Instant> Connection::probe_deadline() const noexcept {
+  const auto last = sent_.last_eliciting_sent();
+  if (last) return *last + rtt_.backed_off_rto(probe_count_);
+  // Nothing in flight but data waiting on credit: probe the zero window.
+  if (state_ == State::established && send_.has_pending() && !data_sendable()) {
+    return last_eliciting_sent_ + rtt_.backed_off_rto(probe_count_);
+  }
+  return std::nullopt;
+}
+
+std::optional<Instant> Connection::next_timeout() const noexcept {
+  if (state_ == State::drained) return std::nullopt;
+  if (state_ == State::draining) {
+    if (!drain_until_) return std::nullopt;  // the RESET is still to be polled out
+    auto t = *drain_until_;
+    if (const auto ack = acks_.next_deadline(); ack && !silent_drain_) t = std::min(t, *ack);
+    return t;
+  }
+  std::optional<Instant> t;
+  auto consider = [&](std::optional<Instant> candidate) {
+    if (candidate && (!t || *candidate < *t)) t = candidate;
+  };
+  if (state_ != State::established) consider(handshake_deadline_);
+  if (idle_timeout_ > Duration::zero()) consider(last_received_ + idle_timeout_);
+  consider(acks_.next_deadline());
+  const auto loss = sent_.next_loss_time(loss_delay());
+  consider(loss ? loss : probe_deadline());
+  if (state_ == State::established && config_.keepalive_interval > Duration::zero()) {
+    consider(last_eliciting_sent_ + config_.keepalive_interval);
+  }
+  return t;
+}
+
+void Connection::handle_timeout(Instant now) {
+  if (state_ == State::drained) return;
+  if (state_ == State::draining) {
+    if (drain_until_ && now >= *drain_until_) state_ = State::drained;
+    return;
+  }
+  if (state_ != State::established && now >= handshake_deadline_) {
+    end(now, CloseReason::handshake_timeout, 0);
+    return;
+  }
+  if (idle_timeout_ > Duration::zero() && now >= last_received_ + idle_timeout_) {
+    end(now, CloseReason::idle_timeout, 0);
+    return;
+  }
+  if (const auto loss = sent_.next_loss_time(loss_delay()); loss && now >= *loss) {
+    PacketOutcome outcome;
+    sent_.detect_lost(now, loss_delay(), config_.packet_threshold, outcome);
+    apply(outcome);
+  } else if (const auto probe = probe_deadline(); probe && now >= *probe) {
+    on_probe_timeout(now);
+  }
+  if (state_ == State::established && config_.keepalive_interval > Duration::zero() &&
+      now >= last_eliciting_sent_ + config_.keepalive_interval) {
+    ping_pending_ = true;
+  }
+}
+
+void Connection::on_probe_timeout(Instant now) {
+  ++probe_count_;
+  ++stats_.probe_timeouts;
+  // The handshake gives up on its own deadline rather than a count.
+  if (state_ == State::established && probe_count_ > config_.max_retransmits) {
+    end(now, CloseReason::peer_unreachable, 0);
+    return;
+  }
+  // As TCP does on RTO: everything outstanding is presumed lost and re-sent;
+  // an ACK arriving for it later marks the retransmission spurious.
+  PacketOutcome outcome;
+  sent_.declare_all_lost(outcome);
+  apply(outcome);
+  if (state_ == State::established) {
+    ping_pending_ = true;
+  } else {
+    handshake_due_ = true;
+  }
+}
+
+// --- output --------------------------------------------------------------
+
+std::size_t Connection::chunk_size() const noexcept { return datagram_size_ - kPacketReserve; }
+
+bool Connection::credit_allows(const Chunk& chunk) const noexcept {
+  return chunk.sent || credit_used_ + chunk_cost(chunk.bytes.size()) <= peer_limit_;
+}
+
+bool Connection::data_sendable() const noexcept {
+  const Chunk* next = send_.peek();
+  return next && credit_allows(*next) && sent_.bytes_in_flight() < config_.congestion_window;
+}
+
+wire::Header Connection::next_header(wire::HeaderForm form) const noexcept {
+  wire::Header h;
+  h.form = form;
+  h.destination = remote_id_;
+  h.source = local_id_;
+  h.number = wire::truncate_packet_number(sent_.next_number(), sent_.largest_acked());
+  return h;
+}
+
+std::optional<std::size_t> Connection::seal(Instant now, wire::PacketWriter& packet, bool eliciting, SentFrames frames) {
+  const auto size = packet.finish();
+  RUDP_ASSERT(size.has_value());
+  sent_.on_packet_sent(SentPacket{sent_.next_number(), now, static_cast<std::uint32_t>(*size), eliciting, std::move(frames)});
+  if (eliciting) {
+    last_eliciting_sent_ = now;
+    ping_pending_ = false;
+  }
+  ++stats_.packets_sent;
+  stats_.bytes_sent += *size;
+  return *size;
+}
+
+std::optional<std::size_t> Connection::poll_transmit(Instant now, std::span<std::byte> out) {
+  out = out.first(std::min(out.size(), datagram_size_));
+  if (state_ == State::draining && !drain_until_) drain_until_ = now + drain_time();
+  if (reset_pending_) return write_reset(now, out);
+  switch (state_) {
+    case State::syn_sent:
+      return handshake_due_ ? write_handshake_packet(now, out) : std::nullopt;
+    case State::cookie_sent:
+    case State::established:
+      return write_packet(now, out);
+    case State::draining:
+      if (silent_drain_ || !acks_.ack_due(now)) return std::nullopt;
+      return write_packet(now, out);
+    case State::drained:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> Connection::write_handshake_packet(Instant now, std::span<std::byte> out) {
+  wire::PacketWriter packet(out, next_header(wire::HeaderForm::handshake));
+  wire::Writer& w = packet.frames();
+  wire::encode_frame(w, wire::SynFrame{handshake_params(config_)});
+  // Pad to the full minimum datagram so the server's answer is never larger
+  // than what provoked it (anti-amplification).
+  w.zeros(std::min(w.remaining(), wire::kMinDatagramSize - wire::kChecksumSize - w.position()));
+  handshake_due_ = false;
+  return seal(now, packet, true, {});
+}
+
+std::optional<std::size_t> Connection::write_reset(Instant now, std::span<std::byte> out) {
+  const auto form = remote_id_ == ConnectionId{} ? wire::HeaderForm::handshake : wire::HeaderForm::data;
+  wire::PacketWriter packet(out, next_header(form));
+  wire::encode_frame(packet.frames(), wire::ResetFrame{*reset_pending_, {}});
+  reset_pending_.reset();
+  return seal(now, packet, false, {});
+}
+
+std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::byte> out) {
+  const bool draining = state_ == State::draining;
+  const bool cookie = state_ == State::cookie_sent;
+  const bool data = !draining && data_sendable();
+  const bool eliciting_wanted = !draining && ((cookie && handshake_due_) || credit_pending_ || fin_pending_ || ping_pending_ || data);
+  if (!eliciting_wanted && !acks_.ack_due(now)) return std::nullopt;
+
+  const wire::Header header = next_header(cookie ? wire::HeaderForm::handshake : wire::HeaderForm::data);
+  wire::PacketWriter packet(out, header);
+  wire::Writer& w = packet.frames();
+  SentFrames frames;
+  bool eliciting = false;
+
+  if (cookie) {
+    // Every packet before the server answers carries the cookie: whichever
+    // arrives first creates the server's connection.
+    wire::encode_frame(w, wire::CookieAckFrame{handshake_params(config_), cookie_});
+    handshake_due_ = false;
+    eliciting = true;
+  }
+  if (acks_.has_news()) {
+    const std::size_t budget = eliciting_wanted ? std::min(w.remaining(), kPiggybackAckBudget) : w.remaining();
+    frames.ack_largest = acks_.write_ack(w, now, budget);
+  }
+  if (credit_pending_) {
+    advertised_limit_ = recv_.limit();
+    wire::encode_frame(w, wire::CreditFrame{advertised_limit_});
+    credit_pending_ = false;
+    frames.credit = eliciting = true;
+  }
+  if (fin_pending_) {
+    wire::encode_frame(w, wire::CloseFrame{0, {}});
+    fin_pending_ = false;
+    frames.close = eliciting = true;
+  }
+  while (!draining && data_sendable()) {
+    Chunk& chunk = *send_.next_to_send();
+    const std::size_t mark = w.position();
+    wire::encode_frame(w, wire::DataFrame{DeliveryMode::reliable_ordered, 0, chunk.sequence, chunk.fragment_index,
+                                          chunk.fragment_count, true, chunk.bytes});
+    if (!w.ok()) {
+      w.rewind(mark);
+      break;
+    }
+    if (chunk.sent) {
+      ++stats_.chunks_retransmitted;
+    } else {
+      credit_used_ += chunk_cost(chunk.bytes.size());
+    }
+    send_.on_sent(chunk);
+    frames.chunks.push_back(chunk.sequence);
+    eliciting = true;
+  }
+  if (ping_pending_ && !eliciting) {
+    wire::encode_frame(w, wire::PingFrame{});
+    eliciting = true;
+  }
+  RUDP_ASSERT(w.ok());
+  if (w.position() == wire::header_size(header)) return std::nullopt;
+  return seal(now, packet, eliciting, std::move(frames));
+}
+
+std::optional<Event> Connection::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  Event e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+// --- commands ------------------------------------------------------------
+
+Result<std::size_t> Connection::send(std::span<const std::byte> bytes) {
+  if (closed_ || close_requested_) return errc::connection_closed;
+  const std::size_t taken = send_.push_stream(bytes, chunk_size());
+  if (taken < bytes.size()) writable_wanted_ = true;
+  if (taken == 0 && !bytes.empty()) return errc::would_block;
+  return taken;
+}
+
+std::error_code Connection::send_message(std::span<const std::byte> message) {
+  if (closed_ || close_requested_) return errc::connection_closed;
+  const std::uint64_t peer_window =
+      state_ == State::syn_sent ? std::uint64_t{config_.max_message_size} : peer_params_.initial_credit;
+  const std::size_t chunks = std::max<std::size_t>(1, (message.size() + chunk_size() - 1) / chunk_size());
+  if (message.size() > config_.max_message_size || message.size() + chunks * kChunkCreditOverhead > peer_window ||
+      chunks > wire::kMaxFragmentCount) {
+    return errc::message_too_large;
+  }
+  if (message.size() > send_.available() || (message.empty() && send_.available() == 0)) {
+    writable_wanted_ = true;
+    return errc::would_block;
+  }
+  send_.push_message(message, chunk_size());
+  return {};
+}
+
+Result<std::size_t> Connection::receive(std::span<std::byte> out) {
+  if (!recv_.readable()) {
+    if (peer_fin_) return errc::end_of_stream;
+    return errc::would_block;
+  }
+  const std::size_t n = recv_.read(out);
+  update_credit();
+  return n;
+}
+
+Result<std::size_t> Connection::receive_message(std::span<std::byte> out) {
+  if (!recv_.readable() && peer_fin_) return errc::end_of_stream;
+  auto n = recv_.read_message(out);
+  update_credit();
+  return n;
+}
+
+void Connection::close() noexcept {
+  if (closed_ || close_requested_) return;
+  close_requested_ = true;
+  if (state_ == State::established && send_.all_acked()) {
+    fin_sent_ = true;
+    fin_pending_ = true;
+  }
+}
+
+void Connection::abort(std::uint64_t error_code) noexcept {
+  if (closed_) return;
+  // Before the SYN-ACK there is no peer id to address a RESET to.
+  if (remote_id_ != ConnectionId{}) reset_pending_ = error_code;
+  closed_ = true;
+  silent_drain_ = true;
+  state_ = State::draining;
+  events_.push_back(Closed{{}, CloseReason::aborted, error_code});
+}
+
+ConnectionStats Connection::stats() const noexcept {
+  ConnectionStats s = stats_;
+  s.smoothed_rtt = rtt_.smoothed_rtt();
+  s.rttvar = rtt_.rttvar();
+  s.min_rtt = rtt_.has_sample() ? rtt_.min_rtt() : Duration::zero();
+  s.rto = rtt_.rto();
+  s.bytes_in_flight = sent_.bytes_in_flight();
+  s.congestion_window = config_.congestion_window;
+  s.send_credit = peer_limit_ > credit_used_ ? peer_limit_ - credit_used_ : 0;
+  s.receive_credit = advertised_limit_ > recv_.used() ? advertised_limit_ - recv_.used() : 0;
+  return s;
+}
+
+}  // namespace rudp::core

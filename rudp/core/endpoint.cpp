@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+// The endpoint: a table of connections keyed by connection id, in slots
+// named by (index, generation) handles; the stateless half of the handshake
+// (SYN answered with a cookie, nothing allocated until the cookie comes back
+// in a COOKIE-ACK); and the fan-in and fan-out of the five driving verbs.
+#include "rudp/endpoint.hpp"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "rudp/core/connection.hpp"
+#include "rudp/core/cookie.hpp"
+#include "rudp/core/random.hpp"
+#include "rudp/wire/packet.hpp"
+
+namespace rudp {
+
+const char* to_string(CloseReason reason) noexcept {
+  switch (reason) {
+    case CloseReason::closed: return "closed";
+    case CloseReason::aborted: return "aborted";
+    case CloseReason::reset_by_peer: return "reset by peer";
+    case CloseReason::idle_timeout: return "idle timeout";
+    case CloseReason::peer_unreachable: return "peer unreachable";
+    case CloseReason::handshake_timeout: return "handshake timeout";
+    case CloseReason::protocol_violation: return "protocol violation";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// SYN-ACKs waiting to be polled out. A flood of SYNs finds this full and is
+// dropped: the endpoint's memory never grows with unanswered SYNs.
+constexpr std::size_t kMaxPendingReplies = 256;
+// A SYN-ACK is about 50 bytes; this holds it with room to spare.
+constexpr std::size_t kReplyCapacity = 96;
+
+struct Reply {
+  Address to;
+  std::array<std::byte, kReplyCapacity> bytes;
+  std::size_t size = 0;
+};
+
+core::SipKey random_key(core::Random& rng) noexcept {
+  core::SipKey key{};
+  for (std::size_t i = 0; i < key.size(); i += 8) {
+    const std::uint64_t word = rng.next();
+    for (std::size_t j = 0; j < 8; ++j) key[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
+  }
+  return key;
+}
+
+std::error_code validate(const EndpointConfig& c) noexcept {
+  if (c.max_connections < 1 || c.max_connections > 1'000'000 || c.cookie_lifetime < std::chrono::milliseconds(100) ||
+      c.cookie_lifetime > std::chrono::minutes(10)) {
+    return errc::invalid_config;
+  }
+  return core::validate(c.incoming);
+}
+
+// The destination connection id of a datagram that failed to parse, read
+// without trusting anything else in it, to charge the failure to its connection.
+std::optional<ConnectionId> peek_destination(std::span<const std::byte> bytes) noexcept {
+  wire::Reader r(bytes);
+  std::uint8_t first = 0;
+  std::uint32_t skip = 0;
+  ConnectionId id;
+  if (!r.u8(first)) return std::nullopt;
+  if ((first & wire::header_bits::kHandshake) && !r.u32(skip)) return std::nullopt;
+  if (!r.u32(id.value)) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+struct Endpoint::Impl {
+  struct Slot {
+    std::optional<core::Connection> connection;
+    std::uint32_t generation = 0;
+  };
+
+  EndpointConfig config;
+  core::Random rng;
+  core::CookieJar cookies;
+  std::vector<Slot> slots;
+  std::vector<std::uint32_t> free_slots;
+  std::unordered_map<std::uint32_t, std::uint32_t> by_id;  // local connection id -> slot
+  std::deque<Reply> replies;
+  std::deque<Event> events;
+  EndpointStats stats;
+  std::size_t next_transmit = 0;  // round-robin start of poll_transmit
+
+  Impl(const EndpointConfig& c, Instant now)
+      : config(c), rng(c.seed), cookies(random_key(rng), now, c.cookie_lifetime) {}
+
+  ConnectionId fresh_id() {
+    while (true) {
+      const ConnectionId id{static_cast<std::uint32_t>(rng.next())};
+      if (id != ConnectionId{} && !by_id.contains(id.value)) return id;
+    }
+  }
+
+  core::Connection* find(ConnectionHandle h) noexcept {
+    if (h.index >= slots.size() || slots[h.index].generation != h.generation) return nullptr;
+    auto& c = slots[h.index].connection;
+    return c && !c->closed() ? &*c : nullptr;
+  }
+
+  ConnectionHandle handle_of(std::uint32_t index) const noexcept { return {index, slots[index].generation}; }
+
+  Result<ConnectionHandle> insert(core::Connection connection) {
+    if (by_id.size() >= config.max_connections) return errc::too_many_connections;
+    std::uint32_t index = 0;
+    if (free_slots.empty()) {
+      index = static_cast<std::uint32_t>(slots.size());
+      slots.emplace_back();
+    } else {
+      index = free_slots.back();
+      free_slots.pop_back();
+    }
+    by_id.emplace(connection.local_id().value, index);
+    slots[index].connection.emplace(std::move(connection));
+    collect(index);
+    return handle_of(index);
+  }
+
+  // Moves a connection's events to the endpoint's queue, naming the connection.
+  void collect(std::uint32_t index) {
+    auto& c = *slots[index].connection;
+    const ConnectionHandle h = handle_of(index);
+    while (auto e = c.poll_event()) {
+      std::visit([&](auto& ev) { ev.connection = h; }, *e);
+      events.push_back(std::move(*e));
+    }
+  }
+
+  // Forgets a drained connection, unless a cookie minted for its id could
+  // still be replayed: then its id stays taken until that cookie expires.
+  void release_if_drained(std::uint32_t index, Instant now) {
+    auto& c = slots[index].connection;
+    if (!c || !c->drained() || now < c->created_at() + config.cookie_lifetime) return;
+    by_id.erase(c->local_id().value);
+    c.reset();
+    ++slots[index].generation;
+    free_slots.push_back(index);
+  }
+
+  void handle_syn(Instant now, const Address& from, const wire::Packet& packet, std::size_t datagram_size) {
+    ++stats.syn_received;
+    // Anti-amplification: the SYN-ACK is never larger than the SYN, because a
+    // SYN must fill a minimum-size datagram. Spoofed SYNs are answered with a
+    // smaller datagram to the spoofed address, and allocate nothing.
+    if (!config.accept_incoming || datagram_size < wire::kMinDatagramSize || replies.size() >= kMaxPendingReplies) {
+      ++stats.syn_dropped;
+      return;
+    }
+    const ConnectionId server_id = fresh_id();
+    const core::Cookie cookie = cookies.mint(now, {from, packet.header.source, server_id});
+    const std::uint64_t client_number = wire::decode_packet_number(std::nullopt, packet.header.number);
+
+    Reply& reply = replies.emplace_back();
+    reply.to = from;
+    wire::Header h;
+    h.form = wire::HeaderForm::handshake;
+    h.destination = packet.header.source;
+    h.source = server_id;
+    h.number = wire::truncate_packet_number(0, std::nullopt);
+    wire::PacketWriter writer(reply.bytes, h);
+    const std::array<wire::AckRange, 1> acked{wire::AckRange{client_number, client_number}};
+    wire::write_ack_frame(writer.frames(), 0, acked);
+    wire::encode_frame(writer.frames(), wire::SynAckFrame{core::handshake_params(config.incoming), cookie});
+    const auto size = writer.finish();
+    RUDP_ASSERT(size.has_value());
+    reply.size = *size;
+  }
+
+  void handle_cookie_ack(Instant now, const Address& from, const wire::Packet& packet, std::size_t datagram_size) {
+    const wire::CookieAckFrame* ack = nullptr;
+    for (const wire::Frame& f : packet.frames()) {
+      if (const auto* a = std::get_if<wire::CookieAckFrame>(&f)) ack = a;
+    }
+    if (!ack || !config.accept_incoming) {
+      ++stats.unknown_connection_dropped;
+      return;
+    }
+    if (!cookies.verify(now, ack->cookie, {from, packet.header.source, packet.header.destination})) {
+      ++stats.cookies_rejected;
+      return;
+    }
+    auto connection = core::Connection::server(config.incoming, now, from, packet.header.destination,
+                                               packet.header.source, ack->params);
+    auto handle = insert(std::move(connection));
+    if (!handle) {
+      ++stats.connections_refused;
+      return;
+    }
+    ++stats.connections_accepted;
+    slots[handle->index].connection->handle_packet(now, packet, datagram_size);
+    collect(handle->index);
+  }
+};
+
+Endpoint::Endpoint(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Endpoint::Endpoint(Endpoint&&) noexcept = default;
+Endpoint& Endpoint::operator=(Endpoint&&) noexcept = default;
+Endpoint::~Endpoint() = default;
+
+Result<Endpoint> Endpoint::create(const EndpointConfig& config, Instant now) {
+  if (const auto ec = validate(config)) return ec;
+  return Endpoint(std::make_unique<Impl>(config, now));
+}
+
+void Endpoint::handle_datagram(Instant now, const Address& from, std::span<const std::byte> bytes) {
+  Impl& d = *impl_;
+  ++d.stats.datagrams_received;
+  const auto packet = wire::parse_packet(bytes);
+  if (!packet) {
+    ++d.stats.malformed_dropped;
+    if (const auto id = peek_destination(bytes)) {
+      if (const auto it = d.by_id.find(id->value); it != d.by_id.end()) d.slots[it->second].connection->on_malformed();
+    }
+    return;
+  }
+  const wire::Header& h = packet->header;
+  if (h.form == wire::HeaderForm::handshake && h.destination == ConnectionId{}) {
+    for (const wire::Frame& f : packet->frames()) {
+      if (std::holds_alternative<wire::SynFrame>(f)) {
+        d.handle_syn(now, from, *packet, bytes.size());
+        return;
+      }
+    }
+    ++d.stats.unknown_connection_dropped;
+    return;
+  }
+  const auto it = d.by_id.find(h.destination.value);
+  if (it == d.by_id.end()) {
+    if (h.form == wire::HeaderForm::handshake) {
+      d.handle_cookie_ack(now, from, *packet, bytes.size());
+    } else {
+      ++d.stats.unknown_connection_dropped;
+    }
+    return;
+  }
+  d.slots[it->second].connection->handle_packet(now, *packet, bytes.size());
+  d.collect(it->second);
+}
+
+std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::span<std::byte> out) {
+  Impl& d = *impl_;
+  if (!d.replies.empty()) {
+    const Reply& r = d.replies.front();
+    RUDP_ASSERT(out.size() >= r.size);
+    std::copy_n(r.bytes.begin(), r.size, out.begin());
+    Transmit t{r.to, r.size};
+    d.replies.pop_front();
+    return t;
+  }
+  // Round robin, so one busy connection cannot starve the others.
+  const std::size_t n = d.slots.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t index = (d.next_transmit + i) % n;
+    auto& c = d.slots[index].connection;
+    if (!c) continue;
+    if (const auto size = c->poll_transmit(now, out)) {
+      d.next_transmit = index + 1;
+      d.collect(static_cast<std::uint32_t>(index));
+      return Transmit{c->peer(), *size};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Instant> Endpoint::next_timeout() const {
+  const Impl& d = *impl_;
+  std::optional<Instant> t = d.cookies.next_rotation();
+  for (const auto& slot : d.slots) {
+    if (!slot.connection) continue;
+    auto c = slot.connection->next_timeout();
+    // A drained connection kept for its cookie's lifetime wakes once more to be released.
+    if (!c && slot.connection->drained()) c = slot.connection->created_at() + d.config.cookie_lifetime;
+    if (c && (!t || *c < *t)) t = c;
+  }
+  return t;
+}
+
+void Endpoint::handle_timeout(Instant now) {
+  Impl& d = *impl_;
+  if (now >= d.cookies.next_rotation()) d.cookies.rotate(now, random_key(d.rng));
+  for (std::uint32_t index = 0; index < d.slots.size(); ++index) {
+    auto& c = d.slots[index].connection;
+    if (!c) continue;
+    if (const auto t = c->next_timeout(); t && now >= *t) {
+      c->handle_timeout(now);
+      d.collect(index);
+    }
+    d.release_if_drained(index, now);
+  }
+}
+
+std::optional<Event> Endpoint::poll_event() {
+  Impl& d = *impl_;
+  if (d.events.empty()) return std::nullopt;
+  Event e = std::move(d.events.front());
+  d.events.pop_front();
+  return e;
+}
+
+Result<ConnectionHandle> Endpoint::connect(Instant now, const Address& to, const ConnectionConfig& config) {
+  if (const auto ec = core::validate(config)) return ec;
+  return impl_->insert(core::Connection::client(config, now, to, impl_->fresh_id()));
+}
+
+void Endpoint::set_accept_incoming(bool accept) noexcept { impl_->config.accept_incoming = accept; }
+
+Result<std::size_t> Endpoint::send(ConnectionHandle connection, std::span<const std::byte> bytes) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  return c->send(bytes);
+}
+
+std::error_code Endpoint::send_message(ConnectionHandle connection, std::span<const std::byte> message) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  return c->send_message(message);
+}
+
+Result<std::size_t> Endpoint::receive(ConnectionHandle connection, std::span<std::byte> out) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  return c->receive(out);
+}
+
+Result<std::size_t> Endpoint::receive_message(ConnectionHandle connection, std::span<std::byte> out) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  return c->receive_message(out);
+}
+
+std::optional<std::size_t> Endpoint::next_message_size(ConnectionHandle connection) const {
+  const auto* c = impl_->find(connection);
+  return c ? c->next_message_size() : std::nullopt;
+}
+
+std::error_code Endpoint::close(ConnectionHandle connection) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  c->close();
+  return {};
+}
+
+std::error_code Endpoint::abort(ConnectionHandle connection, std::uint64_t error_code) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  c->abort(error_code);
+  impl_->collect(connection.index);
+  return {};
+}
+
+Result<ConnectionStats> Endpoint::stats(ConnectionHandle connection) const {
+  const auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  return c->stats();
+}
+
+const EndpointStats& Endpoint::stats() const noexcept { return impl_->stats; }
+
+std::size_t Endpoint::connection_count() const noexcept { return impl_->by_id.size(); }
+
+}  // namespace rudp

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// The sender's history of packets in flight, and loss detection over it
+// (RFC 9002 §6.1): a packet is lost once a packet `packet_threshold` numbers
+// newer is acknowledged, or once it is older than the loss delay
+// (time_threshold x max(smoothed, latest RTT)) when something newer was
+// acknowledged. Packet numbers are contiguous, so a packet is found by
+// subtraction, and acknowledged packets leave from the front.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "rudp/clock.hpp"
+#include "rudp/wire/frame.hpp"
+
+namespace rudp::core {
+
+/// What a packet carried that matters once it is acknowledged or lost.
+struct SentFrames {
+  std::vector<std::uint64_t> chunks;        ///< sequence numbers of reliable DATA chunks
+  std::optional<std::uint64_t> ack_largest;  ///< largest packet number its ACK frame acknowledged
+  bool credit = false;                       ///< carried a CREDIT frame
+  bool close = false;                        ///< carried our CLOSE (FIN)
+
+  /// Adds `other`'s frames to these.
+  void merge(SentFrames&& other);
+};
+
+struct SentPacket {
+  std::uint64_t number = 0;
+  Instant time_sent{};
+  std::uint32_t size = 0;       ///< datagram bytes
+  bool ack_eliciting = false;   ///< counts in flight and arms the probe timer
+  SentFrames frames;
+};
+
+/// What one ACK or one loss check found.
+struct PacketOutcome {
+  SentFrames acked;                    ///< frames of newly acknowledged packets
+  SentFrames lost;                     ///< frames of newly lost packets
+  std::optional<Duration> rtt_sample;  ///< when the largest acknowledged is new and ack-eliciting
+  std::uint64_t acked_packets = 0;
+  std::uint64_t acked_bytes = 0;  ///< of ack-eliciting packets
+  std::uint64_t lost_packets = 0;
+  std::uint64_t lost_bytes = 0;
+  std::uint64_t spurious_packets = 0;  ///< declared lost earlier, acknowledged now
+  std::optional<Instant> largest_newly_acked_sent;  ///< send time of the largest packet newly acked
+};
+
+struct LossParams {
+  unsigned packet_threshold = 3;
+  double time_threshold = 9.0 / 8.0;
+  Duration granularity = std::chrono::milliseconds(1);
+};
+
+class SentPackets {
+ public:
+  /// Records a packet just sent; its number must be one more than the last.
+  void on_packet_sent(SentPacket packet);
+
+  /// Applies an ACK frame's ranges at `now`, adding to `out`. Lost packets
+  /// sent before `forget_lost_before` are dropped from memory (they can no
+  /// longer be recognised as spurious).
+  void on_ack(const wire::AckRanges& ranges, Instant now, Instant forget_lost_before, PacketOutcome& out);
+
+  /// Declares lost what the thresholds say is lost, adding to `out`; `loss_delay`
+  /// is time_threshold x max(smoothed, latest RTT), at least the granularity.
+  void detect_lost(Instant now, Duration loss_delay, unsigned packet_threshold, PacketOutcome& out);
+
+  /// When a not-yet-lost packet below the largest acknowledged crosses the
+  /// time threshold (the loss timer), if any.
+  std::optional<Instant> next_loss_time(Duration loss_delay) const noexcept;
+
+  /// Declares every ack-eliciting packet still outstanding lost (used when a
+  /// probe timeout gives up on them), adding to `out`.
+  void declare_all_lost(PacketOutcome& out);
+
+  std::optional<std::uint64_t> largest_acked() const noexcept { return largest_acked_; }
+  std::uint64_t bytes_in_flight() const noexcept { return bytes_in_flight_; }
+  /// Send time of the newest ack-eliciting packet still outstanding.
+  std::optional<Instant> last_eliciting_sent() const noexcept;
+  /// Ack-eliciting packets outstanding.
+  std::size_t eliciting_in_flight() const noexcept { return eliciting_in_flight_; }
+  /// The number the next packet must have.
+  std::uint64_t next_number() const noexcept { return next_number_; }
+
+ private:
+  enum class State : std::uint8_t { outstanding, acked, lost };
+  struct Entry {
+    SentPacket packet;
+    State state = State::outstanding;
+  };
+
+  void mark(Entry& e, State state, PacketOutcome& out);
+  void pop_front(Instant forget_lost_before);
+
+  std::deque<Entry> entries_;  // entries_[i].packet.number == first_number_ + i
+  std::uint64_t first_number_ = 0;
+  std::uint64_t next_number_ = 0;
+  std::optional<std::uint64_t> largest_acked_;
+  std::uint64_t bytes_in_flight_ = 0;
+  std::size_t eliciting_in_flight_ = 0;
+};
+
+}  // namespace rudp::core
