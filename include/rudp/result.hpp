@@ -38,6 +38,11 @@ class [[nodiscard]] Result {
   T* operator->() noexcept { return std::get_if<0>(&state_); }
   const T* operator->() const noexcept { return std::get_if<0>(&state_); }
 
+  /// The held value, or `fallback` when there is none.
+  T value_or(T fallback) const& noexcept(std::is_nothrow_copy_constructible_v<T>) {
+    return has_value() ? value() : fallback;
+  }
+
   /// The error; a default (success) code when a value is held.
   std::error_code error() const noexcept {
     const auto* e = std::get_if<1>(&state_);

@@ -49,6 +49,14 @@ class Network {
   /// The link from `from` to `to`, if any datagram or set_link has made one.
   const Link* link(const Address& from, const Address& to) const;
 
+  /// Drops every datagram an endpoint sends for which `drop` returns true,
+  /// before it enters its link: the scalpel to the links' statistics, for
+  /// losing exactly the packet a test is about. An empty function drops none.
+  void set_drop_filter(std::function<bool(const Datagram&)> drop) { drop_ = std::move(drop); }
+
+  /// Datagrams the drop filter has dropped.
+  std::uint64_t filtered() const noexcept { return filtered_; }
+
   /// Sends raw bytes from `from` to `to` over their link, as if an endpoint
   /// (or an attacker) at `from` had sent them.
   void inject(const Address& from, const Address& to, std::vector<std::byte> bytes);
@@ -82,7 +90,9 @@ class Network {
   std::map<Address, std::unique_ptr<Endpoint>> endpoints_;
   std::map<std::pair<Address, Address>, Link> links_;
   std::vector<std::byte> buffer_;
+  std::function<bool(const Datagram&)> drop_;
   std::uint64_t undeliverable_ = 0;
+  std::uint64_t filtered_ = 0;
 };
 
 }  // namespace rudp::sim

@@ -65,7 +65,12 @@ void Network::flush_transmits() {
   for (auto& [address, endpoint] : endpoints_) {
     while (const auto t = endpoint->poll_transmit(now_, buffer_)) {
       const auto bytes = std::span<const std::byte>(buffer_).first(t->size);
-      link_for(address, t->to).send(now_, Datagram{address, t->to, {bytes.begin(), bytes.end()}});
+      Datagram d{address, t->to, {bytes.begin(), bytes.end()}};
+      if (drop_ && drop_(d)) {
+        ++filtered_;
+        continue;
+      }
+      link_for(address, t->to).send(now_, std::move(d));
     }
   }
 }

@@ -101,3 +101,16 @@ Transfer transfer(Pair& pair, const std::vector<std::byte>& data, Duration limit
 }
 
 }  // namespace rudp::test
+
+namespace rudp::test {
+
+bool ack_only(std::span<const std::byte> bytes) {
+  const auto packet = wire::parse_packet(bytes);
+  if (!packet) return false;
+  for (const wire::Frame& f : packet->frames()) {
+    if (!std::holds_alternative<wire::AckFrame>(f) && !std::holds_alternative<wire::PaddingFrame>(f)) return false;
+  }
+  return true;
+}
+
+}  // namespace rudp::test

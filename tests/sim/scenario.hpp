@@ -55,3 +55,23 @@ struct Transfer {
 Transfer transfer(Pair& pair, const std::vector<std::byte>& data, Duration limit);
 
 }  // namespace rudp::test
+
+#include "rudp/wire/packet.hpp"
+
+namespace rudp::test {
+
+/// True when `bytes` parse as a packet carrying a frame of type F.
+template <class F>
+bool has_frame(std::span<const std::byte> bytes) {
+  const auto packet = wire::parse_packet(bytes);
+  if (!packet) return false;
+  for (const wire::Frame& f : packet->frames()) {
+    if (std::holds_alternative<F>(f)) return true;
+  }
+  return false;
+}
+
+/// True when `bytes` parse as a packet whose frames are all ACK or PADDING.
+bool ack_only(std::span<const std::byte> bytes);
+
+}  // namespace rudp::test
