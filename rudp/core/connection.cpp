@@ -5,6 +5,7 @@
 #include <array>
 
 #include "rudp/assert.hpp"
+#include "rudp/overloaded.hpp"
 #include "rudp/wire/limits.hpp"
 
 namespace rudp::core {
@@ -17,13 +18,6 @@ namespace {
 constexpr std::size_t kPacketReserve = 128;
 // Bytes an ACK may take in a packet that also carries data.
 constexpr std::size_t kPiggybackAckBudget = 48;
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 bool ack_eliciting(const wire::Frame& frame) noexcept {
   return !std::holds_alternative<wire::AckFrame>(frame) && !std::holds_alternative<wire::PaddingFrame>(frame);
@@ -122,10 +116,10 @@ void Connection::handle_packet(Instant now, const wire::Packet& packet, std::siz
     // Only the SYN-ACK is expected; it is stateless on the server, so its
     // packet number is not recorded or acknowledged.
     if (packet.header.form != wire::HeaderForm::handshake) return;
-    const wire::SynAckFrame* syn_ack = nullptr;
+    bool syn_ack = false;
     for (const wire::Frame& f : packet.frames()) {
       if (const auto* s = std::get_if<wire::SynAckFrame>(&f)) {
-        syn_ack = s;
+        syn_ack = true;
         remote_id_ = packet.header.source;
         peer_params_ = s->params;
         cookie_.assign(s->cookie.begin(), s->cookie.end());

@@ -179,9 +179,10 @@ struct Endpoint::Impl {
   }
 
   void handle_cookie_ack(Instant now, const Address& from, const wire::Packet& packet, std::size_t datagram_size) {
-    const wire::CookieAckFrame* ack = nullptr;
+    // Copied out: a frame reference lives only until the iteration moves on.
+    std::optional<wire::CookieAckFrame> ack;
     for (const wire::Frame& f : packet.frames()) {
-      if (const auto* a = std::get_if<wire::CookieAckFrame>(&f)) ack = a;
+      if (const auto* a = std::get_if<wire::CookieAckFrame>(&f)) ack = *a;
     }
     if (!ack || !config.accept_incoming) {
       ++stats.unknown_connection_dropped;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Bounded byte Reader and Writer over std::span, with QUIC-style varints
 // (RFC 9000 §16: two length bits, then 6, 14, 30 or 62 bits of value, big
-// endian). Neither ever touches a byte outside its span; the first failure
-// is sticky and remembered, so a parser can chain reads and check once.
+// endian). Neither ever touches a byte outside its span. A failed read
+// records why, so a parser can chain reads with && and report the cause; a
+// failed write makes the Writer fail for good, so a builder checks once.
 #pragma once
 
 #include <cstddef>

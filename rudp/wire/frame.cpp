@@ -7,17 +7,14 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "rudp/overloaded.hpp"
+
 namespace rudp::wire {
 namespace {
 
 bool same_bytes(std::span<const std::byte> a, std::span<const std::byte> b) noexcept {
   return std::ranges::equal(a, b);
 }
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
 
 errc decode_ack(Reader& r, AckFrame& f) noexcept {
   std::uint64_t largest = 0;

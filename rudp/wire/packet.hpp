@@ -48,7 +48,9 @@ constexpr std::size_t header_size(const Header& header) noexcept {
 /// frame and the checksum.
 inline constexpr std::size_t kMinPacketSize = 1 + 4 + 1 + 1 + kChecksumSize;
 
-/// The frames of a validated packet, decoded one at a time as iterated.
+/// The frames of a validated packet, decoded one at a time as iterated. A
+/// frame reference is valid only until the iterator advances: copy what
+/// must outlive it (the spans inside point into the datagram, not the iterator).
 class FrameRange {
  public:
   class iterator {

@@ -51,8 +51,8 @@ TEST_CASE("packet number truncation follows RFC 9000 A.2's examples", "[wire]") 
 
 TEST_CASE("truncation uses the fewest bytes whose range is more than twice the distance", "[wire]") {
   // Distances on either side of each length change, from a fixed acknowledged number.
-  const std::uint64_t distance = GENERATE(as<std::uint64_t>{}, 1, 2, 127, 128, 255, 256, (1 << 15) - 1, 1 << 15, (1 << 23) - 1, 1 << 23,
-                                          (std::uint64_t{1} << 31) - 1);
+  const std::uint64_t distance = GENERATE(as<std::uint64_t>{}, 1, 2, 127, 128, 255, 256, (1 << 15) - 1, 1 << 15,
+                                          (1 << 23) - 1, 1 << 23, (std::uint64_t{1} << 31) - 1);
   const std::uint64_t largest_acked = GENERATE(std::uint64_t{0}, 0xabe8b3, std::uint64_t{1} << 40,
                                                kMaxPacketNumber - (std::uint64_t{1} << 31));
   CAPTURE(distance, largest_acked);
