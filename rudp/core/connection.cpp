@@ -189,8 +189,15 @@ void Connection::handle_frames(Instant now, const wire::Packet& packet) {
 void Connection::on_data(const wire::DataFrame& frame) {
   // Other channels and modes arrive with the channels issue; until then the
   // one reliable-ordered channel is all a conforming peer sends.
-  if (frame.mode != DeliveryMode::reliable_ordered || frame.channel != 0 || peer_fin_) {
+  if (frame.mode != DeliveryMode::reliable_ordered || frame.channel != 0) {
     violation();
+    return;
+  }
+  if (peer_fin_) {
+    // The peer sends its FIN once all its data is acknowledged, so anything
+    // after it is a repeat, sent earlier and overtaken by the FIN, or re-sent
+    // spuriously; new data after the FIN is a violation.
+    if (!recv_.has_chunk(frame.sequence)) violation();
     return;
   }
   if (recv_.on_chunk(frame) == ChunkVerdict::violation) violation();
@@ -282,7 +289,15 @@ Duration Connection::loss_delay() const noexcept {
 }
 
 Duration Connection::drain_time() const noexcept {
-  return config_.drain_time.value_or(2 * rtt_.backed_off_rto(probe_count_));
+  if (config_.drain_time) return *config_.drain_time;
+  const Duration probe = 2 * rtt_.backed_off_rto(probe_count_);
+  // After a graceful close the peer may still be waiting for the ACK of its
+  // FIN, re-sending it on its own timer, which can be far longer than ours: a
+  // peer that only received has no RTT sample (3 x initial_rtt, then doubled
+  // per timeout). It gives up at the idle timeout both sides agreed on, so the
+  // drain outlasts that, as TCP's TIME_WAIT outlasts the peer's FIN retries.
+  if (!silent_drain_ && idle_timeout_ > Duration::zero()) return idle_timeout_ + probe;
+  return probe;
 }
 
 std::optional<Instant> Connection::probe_deadline() const noexcept {
@@ -384,6 +399,13 @@ wire::Header Connection::next_header(wire::HeaderForm form) const noexcept {
   h.destination = remote_id_;
   h.source = local_id_;
   h.number = wire::truncate_packet_number(sent_.next_number(), sent_.largest_acked());
+  // Never fewer than two bytes. RFC 9000 sizes the number from the distance
+  // to the largest acknowledged alone and counts on the AEAD to reject a
+  // packet decoded to the wrong number; our checksum does not cover the full
+  // number, so a 1-byte packet overtaken by 128 newer ones (a few ms of
+  // reordering at 100 Mbit/s) would be taken for another, and the ACK for that
+  // other would vouch for frames that never arrived. Two bytes take 32768.
+  if (h.number.length < 2) h.number = {static_cast<std::uint32_t>(sent_.next_number() & 0xffff), 2};
   return h;
 }
 

@@ -9,7 +9,7 @@
 namespace rudp::core {
 
 ChunkVerdict RecvQueue::on_chunk(const wire::DataFrame& frame) {
-  if (frame.sequence < next_sequence_ || pending_.contains(frame.sequence)) return ChunkVerdict::duplicate;
+  if (has_chunk(frame.sequence)) return ChunkVerdict::duplicate;
   // Every fragment of a message but an empty single-chunk one carries bytes.
   if (frame.fragment_count > 1 && frame.payload.empty()) return ChunkVerdict::violation;
   // The message's first chunk would lie before what was delivered already.

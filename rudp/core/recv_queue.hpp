@@ -35,6 +35,11 @@ class RecvQueue {
   /// Takes one DATA frame of the channel (its payload is copied).
   ChunkVerdict on_chunk(const wire::DataFrame& frame);
 
+  /// True when chunk `sequence` has arrived already (delivered or buffered).
+  bool has_chunk(std::uint64_t sequence) const noexcept {
+    return sequence < next_sequence_ || pending_.contains(sequence);
+  }
+
   /// Copies up to out.size() bytes of delivered messages, crossing message
   /// boundaries; returns how many (0 when nothing is ready).
   std::size_t read(std::span<std::byte> out);

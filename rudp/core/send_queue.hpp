@@ -63,7 +63,7 @@ class SendQueue {
   /// True when every queued chunk has been acknowledged.
   bool all_acked() const noexcept { return chunks_.empty(); }
   /// True when a chunk waits to be sent or re-sent.
-  bool has_pending() const noexcept { return !resend_.empty() || next_new_ < chunks_.size(); }
+  bool has_pending() const noexcept { return peek() != nullptr; }
   /// The chunk with `sequence`, if it is still held.
   Chunk* find(std::uint64_t sequence) noexcept;
   const Chunk* find(std::uint64_t sequence) const noexcept;

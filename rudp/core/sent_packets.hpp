@@ -4,7 +4,9 @@
 // newer is acknowledged, or once it is older than the loss delay
 // (time_threshold x max(smoothed, latest RTT)) when something newer was
 // acknowledged. Packet numbers are contiguous, so a packet is found by
-// subtraction, and acknowledged packets leave from the front.
+// subtraction; the history starts at the oldest ack-eliciting packet still
+// outstanding, and packets declared lost are remembered a while longer, apart,
+// to recognise spurious retransmissions.
 #pragma once
 
 #include <cstddef>
@@ -62,8 +64,8 @@ class SentPackets {
   void on_packet_sent(SentPacket packet);
 
   /// Applies an ACK frame's ranges at `now`, adding to `out`. Lost packets
-  /// sent before `forget_lost_before` are dropped from memory (they can no
-  /// longer be recognised as spurious).
+  /// sent before `forget_lost_before` are forgotten first (a late ACK for
+  /// them is no longer recognised as spurious).
   void on_ack(const wire::AckRanges& ranges, Instant now, Instant forget_lost_before, PacketOutcome& out);
 
   /// Declares lost what the thresholds say is lost, adding to `out`; `loss_delay`
@@ -80,7 +82,8 @@ class SentPackets {
 
   std::optional<std::uint64_t> largest_acked() const noexcept { return largest_acked_; }
   std::uint64_t bytes_in_flight() const noexcept { return bytes_in_flight_; }
-  /// Send time of the newest ack-eliciting packet still outstanding.
+  /// Send time of the newest ack-eliciting packet, while any is outstanding
+  /// (what the probe timer runs from, RFC 9002 §6.2.1).
   std::optional<Instant> last_eliciting_sent() const noexcept;
   /// Ack-eliciting packets outstanding.
   std::size_t eliciting_in_flight() const noexcept { return eliciting_in_flight_; }
@@ -94,15 +97,27 @@ class SentPackets {
     State state = State::outstanding;
   };
 
-  void mark(Entry& e, State state, PacketOutcome& out);
-  void pop_front(Instant forget_lost_before);
+  struct Lost {
+    std::uint64_t number = 0;
+    Instant time_sent{};
+    std::uint32_t size = 0;
+    SentFrames frames;
+    bool acked = false;
+  };
 
-  std::deque<Entry> entries_;  // entries_[i].packet.number == first_number_ + i
+  void mark(Entry& e, State state, PacketOutcome& out);
+  std::deque<Lost>::iterator lower_bound_lost(std::uint64_t number);
+  const Lost* find_lost(std::uint64_t number);
+  void pop_front();
+
+  std::deque<Entry> entries_;  // entries_[i].packet.number == first_number_ + i; front outstanding and eliciting
+  std::deque<Lost> lost_;      // ascending numbers
   std::uint64_t first_number_ = 0;
   std::uint64_t next_number_ = 0;
   std::optional<std::uint64_t> largest_acked_;
   std::uint64_t bytes_in_flight_ = 0;
   std::size_t eliciting_in_flight_ = 0;
+  Instant last_eliciting_sent_{};
 };
 
 }  // namespace rudp::core
