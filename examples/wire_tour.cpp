@@ -345,7 +345,7 @@ Header handshake_header(ConnectionId destination, ConnectionId source, std::uint
   h.form = HeaderForm::handshake;
   h.destination = destination;
   h.source = source;
-  h.number = truncate_packet_number(number, std::nullopt);
+  h.number = truncate_packet_number(number, std::nullopt, kMinSentNumberLength);
   return h;
 }
 
@@ -353,7 +353,7 @@ Header data_header(ConnectionId destination, std::uint64_t number) noexcept {
   Header h;
   h.form = HeaderForm::data;
   h.destination = destination;
-  h.number = truncate_packet_number(number, kLargestAcked);
+  h.number = truncate_packet_number(number, kLargestAcked, kMinSentNumberLength);
   return h;
 }
 

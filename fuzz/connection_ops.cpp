@@ -17,7 +17,8 @@
 // Connected) and a handle is invalid_handle exactly when its Closed was seen;
 // connection_count() never exceeds max_connections; what is readable at once,
 // the next message and the credit granted stay within the receive window; a
-// due timer does not stay due once serviced, and poll_transmit runs dry. The
+// due timer does not stay due once serviced; poll_transmit runs dry, and its
+// datagrams parse and keep within max_datagram_size. The
 // checksum is no MAC, so a forged packet, or a corrupted one that still
 // parses, may legitimately deliver forged bytes: a direction's content checks
 // stop once a non-genuine datagram that parses and carries DATA has reached
@@ -254,7 +255,7 @@ class Harness {
   void flush(Side& side) {
     std::size_t burst = 0;
     while (const auto t = side.endpoint.poll_transmit(now_, buffer_)) {
-      require(t->size <= wire::kMaxDatagramSize && t->size <= buffer_.size(), "a datagram fits its buffer");
+      require(t->size <= connection_config().max_datagram_size, "no datagram exceeds max_datagram_size");
       require(++burst <= kMaxTransmitBurst, "poll_transmit runs dry");
       Datagram d{side.address, t->to, {buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(t->size)}};
       ++side.datagrams_sent;

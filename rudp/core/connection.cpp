@@ -393,19 +393,17 @@ bool Connection::data_sendable() const noexcept {
   return next && credit_allows(*next) && sent_.bytes_in_flight() < config_.congestion_window;
 }
 
+wire::DataFrame Connection::data_frame(const Chunk& chunk) noexcept {
+  return {DeliveryMode::reliable_ordered, 0,    chunk.sequence, chunk.fragment_index, chunk.fragment_count,
+          true,                          chunk.bytes};
+}
+
 wire::Header Connection::next_header(wire::HeaderForm form) const noexcept {
   wire::Header h;
   h.form = form;
   h.destination = remote_id_;
   h.source = local_id_;
-  h.number = wire::truncate_packet_number(sent_.next_number(), sent_.largest_acked());
-  // Never fewer than two bytes. RFC 9000 sizes the number from the distance
-  // to the largest acknowledged alone and counts on the AEAD to reject a
-  // packet decoded to the wrong number; our checksum does not cover the full
-  // number, so a 1-byte packet overtaken by 128 newer ones (a few ms of
-  // reordering at 100 Mbit/s) would be taken for another, and the ACK for that
-  // other would vouch for frames that never arrived. Two bytes take 32768.
-  if (h.number.length < 2) h.number = {static_cast<std::uint32_t>(sent_.next_number() & 0xffff), 2};
+  h.number = wire::truncate_packet_number(sent_.next_number(), sent_.largest_acked(), wire::kMinSentNumberLength);
   return h;
 }
 
@@ -497,13 +495,9 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
   }
   while (!draining && data_sendable()) {
     Chunk& chunk = *send_.next_to_send();
-    const std::size_t mark = w.position();
-    wire::encode_frame(w, wire::DataFrame{DeliveryMode::reliable_ordered, 0, chunk.sequence, chunk.fragment_index,
-                                          chunk.fragment_count, true, chunk.bytes});
-    if (!w.ok()) {
-      w.rewind(mark);
-      break;
-    }
+    wire::DataFrame frame = data_frame(chunk);
+    const std::size_t with_length = wire::data_frame_size(frame);
+    if (with_length - wire::varint_size(chunk.bytes.size()) > w.remaining()) break;
     if (chunk.sent) {
       ++stats_.chunks_retransmitted;
     } else {
@@ -512,6 +506,13 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     send_.on_sent(chunk);
     frames.chunks.push_back(chunk.sequence);
     eliciting = true;
+    // The last frame of a packet needs no length: it runs to the end.
+    const Chunk* next = data_sendable() ? send_.peek() : nullptr;
+    const bool last = with_length > w.remaining() || !next ||
+                      wire::data_frame_size(data_frame(*next)) > w.remaining() - with_length;
+    frame.explicit_length = !last;
+    wire::encode_frame(w, frame);
+    if (last) break;
   }
   if (ping_pending_ && !eliciting) {
     wire::encode_frame(w, wire::PingFrame{});

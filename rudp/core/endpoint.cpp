@@ -168,7 +168,7 @@ struct Endpoint::Impl {
     h.form = wire::HeaderForm::handshake;
     h.destination = packet.header.source;
     h.source = server_id;
-    h.number = wire::truncate_packet_number(0, std::nullopt);
+    h.number = wire::truncate_packet_number(0, std::nullopt, wire::kMinSentNumberLength);
     wire::PacketWriter writer(reply.bytes, h);
     const std::array<wire::AckRange, 1> acked{wire::AckRange{client_number, client_number}};
     wire::write_ack_frame(writer.frames(), 0, acked);

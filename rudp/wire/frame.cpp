@@ -119,6 +119,14 @@ void write_data(Writer& w, const DataFrame& f) noexcept {
 
 }  // namespace
 
+std::size_t data_frame_size(const DataFrame& f) noexcept {
+  std::size_t size = 1 + (f.channel != 0 ? 1 : 0) + f.payload.size();
+  if (has_sequence(f.mode, f.fragment_count)) size += varint_size(f.sequence);
+  if (f.fragment_count > 1) size += varint_size(f.fragment_index) + varint_size(f.fragment_count);
+  if (f.explicit_length) size += varint_size(f.payload.size());
+  return size;
+}
+
 AckRanges::iterator& AckRanges::iterator::operator++() noexcept {
   if (--left_ == 0) return *this;
   std::uint64_t gap = 0;

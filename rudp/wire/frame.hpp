@@ -191,6 +191,10 @@ constexpr bool has_sequence(DeliveryMode mode, std::uint32_t fragment_count) noe
   return mode != DeliveryMode::unreliable || fragment_count > 1;
 }
 
+/// Bytes encode_frame writes for `frame`, so a sender can decide before
+/// writing whether it fits and whether it is the packet's last frame.
+std::size_t data_frame_size(const DataFrame& frame) noexcept;
+
 /// Decodes one frame at the reader's position into `out`. Returns errc{} on
 /// success; otherwise truncated, bad_varint, non_canonical, unknown_frame or
 /// field_out_of_range, and `out` is unspecified.
