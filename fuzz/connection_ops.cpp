@@ -2,32 +2,31 @@
 // Fuzz target: operation sequences on live connections, as quinn's streams.rs
 // and ngtcp2's read_write_pkt.cc do it. A client and a listening server
 // endpoint with fixed seeds complete a real handshake in-process (unless the
-// input's first choice leaves it to the operations), then the input picks up
-// to 2000 operations: deliver, drop, duplicate or corrupt a datagram in
-// flight; inject raw bytes, or a packet of fuzzer-made frames (DATA with any
-// sequence and fragment fields, ACK with any ranges, CREDIT, CLOSE, RESET,
-// PING, PADDING, SYN, SYN-ACK, COOKIE-ACK) on the header of a real packet,
-// sealed with a correct checksum by PacketWriter; send or send_message a
-// deterministic pattern; receive or receive_message; close; abort; advance the
-// clock and run the timers; connect a second time; toggle listening; use
-// stale and made-up handles. It traps when an invariant breaks: every byte a
-// receiver reads is the sender's pattern at that stream offset and within what
-// was sent; message sizes match while both sides use messages only; events
-// follow each handle's life (nothing after Closed, Readable only once
-// Connected) and a handle is invalid_handle exactly when its Closed was seen;
-// connection_count() never exceeds max_connections; what is readable at once,
-// the next message and the credit granted stay within the receive window; a
-// due timer does not stay due once serviced; poll_transmit runs dry, and its
-// datagrams parse and keep within max_datagram_size. The
-// checksum is no MAC, so a forged packet, or a corrupted one that still
-// parses, may legitimately deliver forged bytes: a direction's content checks
-// stop once a non-genuine datagram that parses and carries DATA has reached
-// its receiver. The protocol checks hold only while no non-genuine datagram
-// has parsed at all (drops, duplicates and reordering keep them): no
-// protocol_violation, a reset_by_peer only after the peer's abort, a graceful
-// Closed only after both sides' close(), a sender's credit within the peer's
-// window, end_of_stream only after the sender's close() and once all it sent
-// was read, and, at the end, a loss-free network that delivers everything
+// input's first choice leaves it to the operations), then the input picks up to
+// 2000 operations: deliver, drop, duplicate or corrupt a datagram in flight;
+// inject raw bytes, or a packet of fuzzer-made frames (DATA with any sequence
+// and fragment fields, ACK with any ranges, CREDIT, CLOSE, RESET, PING,
+// PADDING, SYN, SYN-ACK, COOKIE-ACK) on the header of a real packet, sealed
+// with a correct checksum by PacketWriter; send or send_message a deterministic
+// pattern; receive or receive_message; close; abort; advance the clock and run
+// the timers; connect a second time; toggle listening; use stale and made-up
+// handles. It traps when an invariant breaks: every byte a receiver reads is
+// the sender's pattern at that stream offset and within what was sent; message
+// sizes match while both sides use messages only; events follow each handle's
+// life (nothing after Closed, Readable only once Connected) and a handle is
+// invalid_handle exactly when its Closed was seen; connection_count() never
+// exceeds max_connections; what is readable at once, the next message and the
+// credit granted stay within the receive window; a due timer does not stay due
+// once serviced; poll_transmit runs dry, and its datagrams parse and keep
+// within max_datagram_size. The checksum is no MAC, so a forged packet, or a
+// corrupted one that still parses, may legitimately deliver forged bytes: a
+// direction's content checks stop once a non-genuine datagram that parses and
+// carries DATA has reached its receiver. The protocol checks hold only while no
+// non-genuine datagram has parsed at all (drops, duplicates and reordering keep
+// them): no protocol_violation, a reset_by_peer only after the peer's abort, a
+// graceful Closed only after both sides' close(), a sender's credit within the
+// peer's window, end_of_stream only after the sender's close() and once all it
+// sent was read, and, at the end, a loss-free network that delivers everything
 // sent unless a connection ends.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -265,7 +264,7 @@ class Harness {
     }
   }
 
-  // Polls events and datagrams of both sides until neither has any.
+  // Takes the events and the datagrams both sides have now.
   void settle() {
     poll_events(client_);
     poll_events(server_);
@@ -470,8 +469,8 @@ class Harness {
     switch (fdp_.ConsumeIntegralInRange<int>(0, 3)) {
       case 0:
         if (side.handles.empty()) return std::nullopt;
-        return std::next(side.handles.begin(),
-                         fdp_.ConsumeIntegralInRange<std::ptrdiff_t>(0, static_cast<std::ptrdiff_t>(side.handles.size()) - 1))
+        return std::next(side.handles.begin(), fdp_.ConsumeIntegralInRange<std::ptrdiff_t>(
+                                                   0, static_cast<std::ptrdiff_t>(side.handles.size()) - 1))
             ->first;
       case 1:
         return ConnectionHandle{fdp_.ConsumeIntegralInRange<std::uint32_t>(0, 3),
@@ -500,7 +499,7 @@ class Harness {
         if (const auto i = pick_in_flight()) take(*i);
         break;
       case Op::duplicate:
-        if (const auto i = pick_in_flight()) deliver(in_flight_[*i], true);
+        if (const auto i = pick_in_flight()) deliver(Datagram(in_flight_[*i]), true);
         break;
       case Op::corrupt:
         if (const auto i = pick_in_flight()) corrupt(take(*i));
@@ -512,12 +511,16 @@ class Harness {
         inject_frames();
         break;
       case Op::send:
+        send_data(fdp_.ConsumeBool() ? client_ : server_, false);
+        break;
       case Op::send_message:
-        send_data(fdp_.ConsumeBool() ? client_ : server_);
+        send_data(fdp_.ConsumeBool() ? client_ : server_, true);
         break;
       case Op::receive:
+        receive_data(fdp_.ConsumeBool() ? client_ : server_, false);
+        break;
       case Op::receive_message:
-        receive_data(fdp_.ConsumeBool() ? client_ : server_);
+        receive_data(fdp_.ConsumeBool() ? client_ : server_, true);
         break;
       case Op::close:
         close_connection(fdp_.ConsumeBool() ? client_ : server_);
@@ -574,7 +577,9 @@ class Harness {
   }
 
   ConnectionId pick_id() {
-    if (ids_.empty() || fdp_.ConsumeIntegralInRange<int>(0, 7) == 0) return ConnectionId{fdp_.ConsumeIntegral<std::uint32_t>()};
+    if (ids_.empty() || fdp_.ConsumeIntegralInRange<int>(0, 7) == 0) {
+      return ConnectionId{fdp_.ConsumeIntegral<std::uint32_t>()};
+    }
     return ids_[fdp_.ConsumeIntegralInRange<std::size_t>(0, ids_.size() - 1)];
   }
 
@@ -589,7 +594,9 @@ class Harness {
 
   /// A varint value near `base` (or anywhere).
   std::uint64_t near(std::uint64_t base) {
-    if (fdp_.ConsumeIntegralInRange<int>(0, 7) == 0) return fdp_.ConsumeIntegralInRange<std::uint64_t>(0, wire::kMaxVarint);
+    if (fdp_.ConsumeIntegralInRange<int>(0, 7) == 0) {
+      return fdp_.ConsumeIntegralInRange<std::uint64_t>(0, wire::kMaxVarint);
+    }
     const auto delta = fdp_.ConsumeIntegralInRange<std::int64_t>(-8, 8);
     if (delta < 0 && static_cast<std::uint64_t>(-delta) > base) return 0;
     return std::min(base + static_cast<std::uint64_t>(delta), wire::kMaxVarint);
@@ -601,14 +608,15 @@ class Harness {
     const auto size = fdp_.ConsumeIntegralInRange<std::size_t>(0, max);
     switch (fdp_.ConsumeIntegralInRange<int>(0, 2)) {
       case 0: return as_bytes(fdp_.ConsumeBytes<std::uint8_t>(size));
-      case 1: return std::vector<std::byte>(cookie_.begin(), cookie_.begin() + static_cast<std::ptrdiff_t>(std::min(size, cookie_.size())));
+      case 1: return {cookie_.begin(), cookie_.begin() + static_cast<std::ptrdiff_t>(std::min(size, cookie_.size()))};
       default: return pattern(to.incoming->salt, to.incoming->read, size);
     }
   }
 
   /// Writes one fuzzer-made frame of `kind` for a packet going to `to`;
   /// `blobs` keeps the bytes its spans point into alive.
-  void write_frame(wire::Writer& w, FrameKind kind, const Side& to, bool last, std::deque<std::vector<std::byte>>& blobs) {
+  void write_frame(wire::Writer& w, FrameKind kind, const Side& to, bool last,
+                   std::deque<std::vector<std::byte>>& blobs) {
     switch (kind) {
       case FrameKind::data: {
         wire::DataFrame f;
@@ -658,12 +666,16 @@ class Harness {
       case FrameKind::syn:
         wire::encode_frame(w, wire::SynFrame{pick_params()});
         break;
-      case FrameKind::syn_ack:
-        wire::encode_frame(w, wire::SynAckFrame{pick_params(), blobs.emplace_back(pick_blob(to, wire::kMaxCookieSize))});
+      case FrameKind::syn_ack: {
+        const wire::HandshakeParams params = pick_params();
+        wire::encode_frame(w, wire::SynAckFrame{params, blobs.emplace_back(pick_blob(to, wire::kMaxCookieSize))});
         break;
-      case FrameKind::cookie_ack:
-        wire::encode_frame(w, wire::CookieAckFrame{pick_params(), blobs.emplace_back(pick_blob(to, wire::kMaxCookieSize))});
+      }
+      case FrameKind::cookie_ack: {
+        const wire::HandshakeParams params = pick_params();
+        wire::encode_frame(w, wire::CookieAckFrame{params, blobs.emplace_back(pick_blob(to, wire::kMaxCookieSize))});
         break;
+      }
     }
   }
 
@@ -692,7 +704,9 @@ class Harness {
     wire::PacketWriter packet(bytes, header);
     std::deque<std::vector<std::byte>> blobs;
     const auto frames = fdp_.ConsumeIntegralInRange<int>(1, 4);
-    for (int i = 0; i < frames; ++i) write_frame(packet.frames(), fdp_.ConsumeEnum<FrameKind>(), target, i + 1 == frames, blobs);
+    for (int i = 0; i < frames; ++i) {
+      write_frame(packet.frames(), fdp_.ConsumeEnum<FrameKind>(), target, i + 1 == frames, blobs);
+    }
     // A SYN must fill a minimum-size datagram; padding lets a forged one count.
     if (fdp_.ConsumeBool() && packet.frames().position() + wire::kChecksumSize < wire::kMinDatagramSize) {
       wire::encode_frame(packet.frames(),
@@ -704,9 +718,8 @@ class Harness {
     deliver({pick_source(model.from), target.address, std::move(bytes)}, false);
   }
 
-  void send_data(Side& side) {
+  void send_data(Side& side, bool message) {
     const auto h = pick_handle(side);
-    const bool message = fdp_.ConsumeBool();
     const auto size = fdp_.ConsumeIntegralInRange<std::size_t>(0, kMaxSendSize);
     if (!h) return;
     const bool primary = h == side.primary;
@@ -739,9 +752,8 @@ class Harness {
     settle();
   }
 
-  void receive_data(Side& side) {
+  void receive_data(Side& side, bool message) {
     const auto h = pick_handle(side);
-    const bool message = fdp_.ConsumeBool();
     const auto size = fdp_.ConsumeIntegralInRange<std::size_t>(0, kMaxReadSize);
     const bool all = fdp_.ConsumeBool();
     if (!h) return;
@@ -759,7 +771,8 @@ class Harness {
         if (primary && got.error() == errc::buffer_too_small) {
           require(next && *next > size, "buffer_too_small only for a larger message");
           if (stream.boundaries && !stream.forged) {
-            require(stream.messages.front() > size, "the message kept is the next one sent");
+            require(!stream.messages.empty() && stream.messages.front() > size,
+                    "the message kept is the next one sent");
           }
         }
         break;

@@ -54,7 +54,10 @@ struct ConnectionConfig {
   unsigned max_retransmits = 8;
   /// How long connect() keeps retrying the handshake before failing with handshake_timeout. Range: [10 ms, 10 min].
   Duration handshake_timeout = 10s;
-  /// TIME_WAIT-like drain after close; unset: 2 x the largest probe timeout seen.
+  /// TIME_WAIT-like drain after close. Unset: after a graceful close, the idle
+  /// timeout plus 2 x the current probe timeout (the peer may still be
+  /// re-sending its FIN on its own, longer timer); after any other end, 2 x the
+  /// probe timeout.
   std::optional<Duration> drain_time;
 };
 
