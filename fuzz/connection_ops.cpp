@@ -89,7 +89,8 @@ ConnectionConfig connection_config() {
   c.max_message_size = 4096;
   c.receive_window = c.max_message_size + (std::size_t{64} << 10);  // the smallest allowed
   c.send_buffer = std::size_t{16} << 10;
-  c.congestion_window = std::size_t{8} << 10;
+  c.congestion_control = rudp::CongestionControl::fixed;
+  c.fixed_window = std::size_t{8} << 10;
   c.idle_timeout = 5s;
   c.handshake_timeout = 2s;
   c.max_retransmits = 4;

@@ -171,7 +171,8 @@ sim::LinkConfig path_config(double loss) {
 
 ConnectionConfig connection_config() {
   ConnectionConfig c;
-  c.congestion_window = kCongestionWindow;
+  c.congestion_control = rudp::CongestionControl::fixed;
+  c.fixed_window = kCongestionWindow;
   c.send_buffer = kSendBuffer;
   c.receive_window = kReceiveWindow;
   return c;

@@ -15,6 +15,21 @@ namespace rudp {
 
 using namespace std::chrono_literals;
 
+/// The congestion controller of a connection.
+enum class CongestionControl : std::uint8_t {
+  new_reno,       ///< RFC 5681 / 6582, with RFC 9002's recovery period
+  cubic,          ///< RFC 9438: TCP's default on Linux; shares a link fairly with TCP
+  latency_first,  ///< delay-based: keeps the bottleneck queue under latency_target (rudp/cc/latency_first.hpp)
+  fixed,          ///< a constant window of fixed_window bytes, like KCP's nc=1: for LANs and comparisons
+};
+
+/// Named presets of every latency and fairness knob (see ConnectionConfig::profile).
+enum class Profile : std::uint8_t {
+  tcp_friendly,  ///< CUBIC, RTO floor 200 ms, backoff x2, delayed ACKs: shares the link like TCP
+  fast,          ///< latency-first, RTO floor 30 ms, backoff x1.5, fast retransmit after 2, immediate ACKs
+  realtime,      ///< media and game state: latency-first with a 2 ms queue target, RTO floor 20 ms, immediate ACKs
+};
+
 /// Knobs of one connection. Defaults suit a TCP-like connection on the Internet.
 struct ConnectionConfig {
   /// RTT assumed before the first sample; the first RTO is 3x this (RFC 9002 §6.2.2, RFC 6298 §2.1).
@@ -43,8 +58,14 @@ struct ConnectionConfig {
   std::size_t receive_window = 4u << 20;
   /// Largest message send_message() accepts, in bytes. Range: [1, 256 MiB].
   std::size_t max_message_size = 1u << 20;
-  /// Bytes of ack-eliciting packets in flight at most. Fixed until congestion control chooses it. Range: [2 x max_datagram_size, 1 GiB].
-  std::size_t congestion_window = 1u << 20;
+  /// Who decides how many bytes may be in flight.
+  CongestionControl congestion_control = CongestionControl::cubic;
+  /// The window of CongestionControl::fixed, in bytes. Range: [2 x max_datagram_size, 1 GiB].
+  std::size_t fixed_window = 1u << 20;
+  /// Queueing delay the latency-first controller keeps under. Range: [100 us, 1 s].
+  Duration latency_target = 5ms;
+  /// Largest burst the pacer lets out at once, in datagrams; 0 sends unpaced. Range: [0, 1000].
+  unsigned max_burst_packets = 10;
 
   /// Close silently after this long without a packet from the peer; 0 never. The smaller of both sides' values applies. Range: [0, 1 h].
   Duration idle_timeout = 30s;
@@ -60,6 +81,9 @@ struct ConnectionConfig {
   /// probe timeout.
   std::optional<Duration> drain_time;
 };
+
+/// The preset of `profile`; every field stays settable afterwards (a custom profile).
+ConnectionConfig make_config(Profile profile);
 
 /// Knobs of an endpoint (one socket's worth of connections).
 struct EndpointConfig {

@@ -99,6 +99,14 @@ class Endpoint {
   /// Errors: invalid_handle.
   std::error_code close(ConnectionHandle connection);
 
+  /// Switches a live connection to `config` (for example another profile's,
+  /// from make_config): timers, ACK policy, loss thresholds, pacing and the
+  /// congestion controller change from the next packet, within one RTT, and
+  /// no queued or in-flight data is lost or reordered. max_datagram_size and
+  /// receive_window keep their connect-time values. Errors: invalid_handle,
+  /// invalid_config.
+  std::error_code set_config(ConnectionHandle connection, const ConnectionConfig& config);
+
   /// Abortive close: a RESET carrying `error_code` is sent, queued data is
   /// dropped, and Closed{aborted} follows. Errors: invalid_handle.
   std::error_code abort(ConnectionHandle connection, std::uint64_t error_code = 0);

@@ -54,6 +54,14 @@ struct PeerFinished {
   ConnectionHandle connection;
 };
 
+/// The congestion controller reacted to loss: the path has less room than
+/// was in use. A voice or video codec can lower its bitrate to fit.
+struct Congestion {
+  ConnectionHandle connection;
+  std::uint64_t window = 0;              ///< bytes that may be in flight now
+  std::uint64_t bandwidth_estimate = 0;  ///< bytes per second; 0 when the controller has no estimate
+};
+
 /// The connection ended; its handle is no longer valid.
 struct Closed {
   ConnectionHandle connection;
@@ -61,6 +69,6 @@ struct Closed {
   std::uint64_t error_code = 0;  ///< the application's code from CLOSE or RESET, when there was one
 };
 
-using Event = std::variant<Connected, Readable, Writable, PeerFinished, Closed>;
+using Event = std::variant<Connected, Readable, Writable, PeerFinished, Congestion, Closed>;
 
 }  // namespace rudp

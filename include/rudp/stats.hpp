@@ -16,6 +16,9 @@ struct ConnectionStats {
   Duration rto{};           ///< current retransmission timeout, before backoff
   std::uint64_t bytes_in_flight = 0;
   std::uint64_t congestion_window = 0;
+  std::uint64_t bandwidth_estimate = 0;  ///< bytes per second, from the congestion controller; 0 when it has none
+  std::uint64_t pacing_rate = 0;         ///< bytes per second; 0 when unpaced
+  std::uint64_t congestion_events = 0;   ///< losses that made the controller cut its window (one per recovery period)
   std::uint64_t send_credit = 0;     ///< credit the peer has granted that is not used yet
   std::uint64_t receive_credit = 0;  ///< credit granted to the peer that it has not used yet
 

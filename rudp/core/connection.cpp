@@ -53,7 +53,9 @@ std::error_code validate(const ConnectionConfig& c) noexcept {
       within<std::size_t>(c.send_buffer, c.max_datagram_size, std::size_t{1} << 30) &&
       within<std::size_t>(c.max_message_size, 1, std::size_t{256} << 20) &&
       within<std::size_t>(c.receive_window, c.max_message_size + (std::size_t{64} << 10), std::size_t{1} << 30) &&
-      within<std::size_t>(c.congestion_window, 2 * c.max_datagram_size, std::size_t{1} << 30) &&
+      within<std::size_t>(c.fixed_window, 2 * c.max_datagram_size, std::size_t{1} << 30) &&
+      within<Duration>(c.latency_target, std::chrono::microseconds(100), std::chrono::seconds(1)) &&
+      c.max_burst_packets <= 1000 &&
       within<Duration>(c.idle_timeout, Duration::zero(), std::chrono::hours(1)) &&
       c.keepalive_interval >= Duration::zero() && within(c.max_retransmits, 1u, 100u) &&
       within<Duration>(c.handshake_timeout, std::chrono::milliseconds(10), std::chrono::minutes(10)) &&
@@ -76,6 +78,7 @@ Connection::Connection(const ConnectionConfig& config, Instant now, const Addres
       datagram_size_(wire::kMinDatagramSize),
       idle_timeout_(config.idle_timeout),
       rtt_(rtt_config(config)),
+      cc_(make_controller(0)),
       acks_(ack_policy(config)),
       send_(config.send_buffer),
       recv_(config.receive_window),
@@ -173,7 +176,7 @@ void Connection::handle_frames(Instant now, const wire::Packet& packet) {
                        events_.push_back(PeerFinished{});
                      }
                    },
-                   [&](const wire::ResetFrame& f) { end(now, CloseReason::reset_by_peer, f.error_code); },
+                   [&](const wire::ResetFrame& f) { end(CloseReason::reset_by_peer, f.error_code); },
                    [&](const wire::DataFrame& f) { on_data(f); },
                    // PADDING and PING only elicit the ACK already owed; the
                    // handshake frames are repeats of a finished handshake.
@@ -183,7 +186,7 @@ void Connection::handle_frames(Instant now, const wire::Packet& packet) {
   }
   note_readable(was_readable);
   update_credit();
-  maybe_finish(now);
+  maybe_finish();
 }
 
 void Connection::on_data(const wire::DataFrame& frame) {
@@ -213,10 +216,33 @@ void Connection::on_ack_frame(Instant now, const wire::AckFrame& frame) {
   }
   if (outcome.acked_packets > 0) probe_count_ = 0;
   sent_.detect_lost(now, loss_delay(), config_.packet_threshold, outcome);
-  apply(outcome);
+  apply(now, outcome);
 }
 
-void Connection::apply(PacketOutcome& outcome) {
+void Connection::apply(Instant now, PacketOutcome& outcome) {
+  if (outcome.acked_bytes > 0) {
+    cc_->on_ack({now, outcome.acked_bytes, sent_.bytes_in_flight(), outcome.largest_newly_acked_sent.value_or(now),
+                 rtt_.smoothed_rtt(), rtt_.has_sample() ? rtt_.min_rtt() : Duration::zero(), rtt_.latest_rtt(),
+                 app_limited_});
+  }
+  if (outcome.lost_packets > 0) {
+    // Persistent congestion (RFC 9002 §7.6), judged within this one batch of
+    // losses: they span more than three probe timeouts and nothing in the
+    // batch was acknowledged.
+    const Duration pto = rtt_.smoothed_rtt() + std::max<Duration>(4 * rtt_.rttvar(), std::chrono::milliseconds(1)) +
+                         config_.max_ack_delay;
+    const bool persistent = rtt_.has_sample() && outcome.acked_packets == 0 &&
+                            *outcome.latest_lost_sent - *outcome.earliest_lost_sent > 3 * pto;
+    const std::uint64_t window = cc_->window();
+    cc_->on_congestion_event({now, outcome.lost_bytes, sent_.bytes_in_flight(), *outcome.latest_lost_sent, persistent});
+    // Losses within a recovery period are one event; only a cut is reported.
+    if (cc_->window() < window) {
+      ++stats_.congestion_events;
+      if (!closed_) events_.push_back(Congestion{{}, cc_->window(), cc_->bandwidth_estimate().value_or(0)});
+    }
+  }
+  if (outcome.acked_bytes > 0 || outcome.lost_packets > 0) update_pacing();
+
   for (const std::uint64_t chunk : outcome.acked.chunks) send_.on_acked(chunk);
   if (outcome.acked.ack_largest) acks_.on_ack_acknowledged(*outcome.acked.ack_largest);
   if (outcome.acked.close) fin_acked_ = true;
@@ -239,19 +265,21 @@ void Connection::become_established(Instant now) {
   events_.push_back(Connected{{}, incoming_});
 }
 
-void Connection::maybe_finish(Instant now) {
+void Connection::maybe_finish() {
   if (state_ != State::established) return;
   if (close_requested_ && !fin_sent_ && send_.all_acked()) {
     fin_sent_ = true;
     fin_pending_ = true;
   }
-  if (fin_acked_ && peer_fin_) end(now, CloseReason::closed, 0);
+  // Closed{closed} promises everything was delivered: it waits until the
+  // application has also read what arrived before the peer's FIN.
+  if (fin_acked_ && peer_fin_ && !recv_.readable()) end(CloseReason::closed, 0);
 }
 
-void Connection::end(Instant now, CloseReason reason, std::uint64_t error_code) {
+void Connection::end(CloseReason reason, std::uint64_t error_code) {
   state_ = State::draining;
   silent_drain_ = reason != CloseReason::closed;
-  drain_until_ = now + drain_time();
+  drain_until_.reset();  // set by the next poll_transmit, which knows the time
   if (!closed_) {
     closed_ = true;
     events_.push_back(Closed{{}, reason, error_code});
@@ -304,7 +332,7 @@ std::optional<Instant> Connection::probe_deadline() const noexcept {
   const auto last = sent_.last_eliciting_sent();
   if (last) return *last + rtt_.backed_off_rto(probe_count_);
   // Nothing in flight but data waiting on credit: probe the zero window.
-  if (state_ == State::established && send_.has_pending() && !data_sendable()) {
+  if (state_ == State::established && send_.has_pending() && !data_waiting()) {
     return last_eliciting_sent_ + rtt_.backed_off_rto(probe_count_);
   }
   return std::nullopt;
@@ -327,6 +355,7 @@ std::optional<Instant> Connection::next_timeout() const noexcept {
   consider(acks_.next_deadline());
   const auto loss = sent_.next_loss_time(loss_delay());
   consider(loss ? loss : probe_deadline());
+  consider(pacing_deadline());
   if (state_ == State::established && config_.keepalive_interval > Duration::zero()) {
     consider(last_eliciting_sent_ + config_.keepalive_interval);
   }
@@ -340,17 +369,17 @@ void Connection::handle_timeout(Instant now) {
     return;
   }
   if (state_ != State::established && now >= handshake_deadline_) {
-    end(now, CloseReason::handshake_timeout, 0);
+    end(CloseReason::handshake_timeout, 0);
     return;
   }
   if (idle_timeout_ > Duration::zero() && now >= last_received_ + idle_timeout_) {
-    end(now, CloseReason::idle_timeout, 0);
+    end(CloseReason::idle_timeout, 0);
     return;
   }
   if (const auto loss = sent_.next_loss_time(loss_delay()); loss && now >= *loss) {
     PacketOutcome outcome;
     sent_.detect_lost(now, loss_delay(), config_.packet_threshold, outcome);
-    apply(outcome);
+    apply(now, outcome);
   } else if (const auto probe = probe_deadline(); probe && now >= *probe) {
     on_probe_timeout(now);
   }
@@ -365,14 +394,16 @@ void Connection::on_probe_timeout(Instant now) {
   ++stats_.probe_timeouts;
   // The handshake gives up on its own deadline rather than a count.
   if (state_ == State::established && probe_count_ > config_.max_retransmits) {
-    end(now, CloseReason::peer_unreachable, 0);
+    end(CloseReason::peer_unreachable, 0);
     return;
   }
   // As TCP does on RTO: everything outstanding is presumed lost and re-sent;
   // an ACK arriving for it later marks the retransmission spurious.
   PacketOutcome outcome;
   sent_.declare_all_lost(outcome);
-  apply(outcome);
+  apply(now, outcome);
+  cc_->on_retransmission_timeout(now);
+  update_pacing();
   if (state_ == State::established) {
     ping_pending_ = true;
   } else {
@@ -388,9 +419,58 @@ bool Connection::credit_allows(const Chunk& chunk) const noexcept {
   return chunk.sent || credit_used_ + chunk_cost(chunk.bytes.size()) <= peer_limit_;
 }
 
-bool Connection::data_sendable() const noexcept {
+// Data waits on credit (a zero window, probed) or on nothing.
+bool Connection::data_waiting() const noexcept {
   const Chunk* next = send_.peek();
-  return next && credit_allows(*next) && sent_.bytes_in_flight() < config_.congestion_window;
+  return next && credit_allows(*next);
+}
+
+bool Connection::data_sendable(Instant now) const noexcept {
+  if (!data_waiting() || sent_.bytes_in_flight() >= cc_->window()) return false;
+  const auto release = pacer_.next_send_time(now, datagram_size_);
+  return !release || *release <= now;
+}
+
+// The pacer's bucket only changes when a packet leaves, so the release time
+// computed from the last send holds until the next one.
+std::optional<Instant> Connection::pacing_deadline() const noexcept {
+  if (state_ != State::established || !data_waiting() || sent_.bytes_in_flight() >= cc_->window()) return std::nullopt;
+  return pacer_.next_send_time(last_eliciting_sent_, datagram_size_);
+}
+
+std::unique_ptr<cc::Controller> Connection::make_controller(std::uint64_t initial_window) const {
+  cc::Params p;
+  p.max_datagram_size = datagram_size_;
+  p.minimum_window = 2 * datagram_size_;
+  // RFC 9002 §7.2: ten datagrams, within 14,720 bytes unless datagrams are large.
+  p.initial_window = initial_window > 0 ? initial_window
+                                        : std::min<std::uint64_t>(10 * datagram_size_,
+                                                                  std::max<std::uint64_t>(14720, 2 * datagram_size_));
+  p.fixed_window = config_.fixed_window;
+  p.latency_target = config_.latency_target;
+  const auto algorithm = [&] {
+    switch (config_.congestion_control) {
+      case CongestionControl::new_reno: return cc::Algorithm::new_reno;
+      case CongestionControl::cubic: return cc::Algorithm::cubic;
+      case CongestionControl::latency_first: return cc::Algorithm::latency_first;
+      case CongestionControl::fixed: return cc::Algorithm::fixed;
+    }
+    return cc::Algorithm::cubic;
+  }();
+  return cc::make(algorithm, p);
+}
+
+void Connection::update_pacing() noexcept {
+  if (config_.max_burst_packets == 0) {
+    pacer_.set_rate(0, 0);
+    return;
+  }
+  // Without a rate of its own, a controller's window is spread over the RTT,
+  // with RFC 9002 §7.7's headroom of 5/4 so pacing never holds the window back.
+  const Duration srtt = std::max<Duration>(rtt_.smoothed_rtt(), std::chrono::microseconds(1));
+  const std::uint64_t rate = cc_->pacing_rate().value_or(static_cast<std::uint64_t>(
+      static_cast<double>(cc_->window()) * 1.25 / std::chrono::duration<double>(srtt).count()));
+  pacer_.set_rate(rate, std::uint64_t{config_.max_burst_packets} * datagram_size_);
 }
 
 wire::DataFrame Connection::data_frame(const Chunk& chunk) noexcept {
@@ -414,6 +494,9 @@ std::optional<std::size_t> Connection::seal(Instant now, wire::PacketWriter& pac
   if (eliciting) {
     last_eliciting_sent_ = now;
     ping_pending_ = false;
+    cc_->on_packet_sent(now, *size, sent_.bytes_in_flight());
+    pacer_.on_sent(now, *size);
+    app_limited_ = !send_.has_pending() && sent_.bytes_in_flight() < cc_->window();
   }
   ++stats_.packets_sent;
   stats_.bytes_sent += *size;
@@ -461,7 +544,7 @@ std::optional<std::size_t> Connection::write_reset(Instant now, std::span<std::b
 std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::byte> out) {
   const bool draining = state_ == State::draining;
   const bool cookie = state_ == State::cookie_sent;
-  const bool data = !draining && data_sendable();
+  const bool data = !draining && data_sendable(now);
   const bool eliciting_wanted = !draining && ((cookie && handshake_due_) || credit_pending_ || fin_pending_ || ping_pending_ || data);
   if (!eliciting_wanted && !acks_.ack_due(now)) return std::nullopt;
 
@@ -493,7 +576,7 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     fin_pending_ = false;
     frames.close = eliciting = true;
   }
-  while (!draining && data_sendable()) {
+  while (!draining && data_sendable(now)) {
     Chunk& chunk = *send_.next_to_send();
     wire::DataFrame frame = data_frame(chunk);
     const std::size_t with_length = wire::data_frame_size(frame);
@@ -507,7 +590,7 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     frames.chunks.push_back(chunk.sequence);
     eliciting = true;
     // The last frame of a packet needs no length: it runs to the end.
-    const Chunk* next = data_sendable() ? send_.peek() : nullptr;
+    const Chunk* next = data_sendable(now) ? send_.peek() : nullptr;
     const bool last = with_length > w.remaining() || !next ||
                       wire::data_frame_size(data_frame(*next)) > w.remaining() - with_length;
     frame.explicit_length = !last;
@@ -542,11 +625,12 @@ Result<std::size_t> Connection::send(std::span<const std::byte> bytes) {
 
 std::error_code Connection::send_message(std::span<const std::byte> message) {
   if (closed_ || close_requested_) return errc::connection_closed;
-  const std::uint64_t peer_window =
-      state_ == State::syn_sent ? std::uint64_t{config_.max_message_size} : peer_params_.initial_credit;
+  // The peer's window is known from the SYN-ACK on; a message must fit in it
+  // whole, chunk overheads included, or it could never be delivered.
   const std::size_t chunks = std::max<std::size_t>(1, (message.size() + chunk_size() - 1) / chunk_size());
-  if (message.size() > config_.max_message_size || message.size() + chunks * kChunkCreditOverhead > peer_window ||
-      chunks > wire::kMaxFragmentCount) {
+  const bool beyond_window = state_ != State::syn_sent &&
+                             message.size() + chunks * kChunkCreditOverhead > peer_params_.initial_credit;
+  if (message.size() > config_.max_message_size || beyond_window || chunks > wire::kMaxFragmentCount) {
     return errc::message_too_large;
   }
   if (message.size() > send_.available() || (message.empty() && send_.available() == 0)) {
@@ -564,6 +648,7 @@ Result<std::size_t> Connection::receive(std::span<std::byte> out) {
   }
   const std::size_t n = recv_.read(out);
   update_credit();
+  maybe_finish();
   return n;
 }
 
@@ -571,6 +656,7 @@ Result<std::size_t> Connection::receive_message(std::span<std::byte> out) {
   if (!recv_.readable() && peer_fin_) return errc::end_of_stream;
   auto n = recv_.read_message(out);
   update_credit();
+  maybe_finish();
   return n;
 }
 
@@ -593,6 +679,24 @@ void Connection::abort(std::uint64_t error_code) noexcept {
   events_.push_back(Closed{{}, CloseReason::aborted, error_code});
 }
 
+void Connection::set_config(const ConnectionConfig& config) {
+  const bool new_controller = config.congestion_control != config_.congestion_control ||
+                              config.fixed_window != config_.fixed_window ||
+                              config.latency_target != config_.latency_target;
+  const std::size_t datagram = config_.max_datagram_size;
+  const std::size_t window = config_.receive_window;
+  config_ = config;
+  config_.max_datagram_size = datagram;
+  config_.receive_window = window;
+  rtt_.set_config(rtt_config(config_));
+  acks_.set_policy(ack_policy(config_));
+  send_.set_capacity(config_.send_buffer);
+  // The new controller starts from the current window rather than slow start
+  // over: the path has not changed, only how hard to push it.
+  if (new_controller) cc_ = make_controller(cc_->window());
+  update_pacing();
+}
+
 ConnectionStats Connection::stats() const noexcept {
   ConnectionStats s = stats_;
   s.smoothed_rtt = rtt_.smoothed_rtt();
@@ -600,7 +704,9 @@ ConnectionStats Connection::stats() const noexcept {
   s.min_rtt = rtt_.has_sample() ? rtt_.min_rtt() : Duration::zero();
   s.rto = rtt_.rto();
   s.bytes_in_flight = sent_.bytes_in_flight();
-  s.congestion_window = config_.congestion_window;
+  s.congestion_window = cc_->window();
+  s.bandwidth_estimate = cc_->bandwidth_estimate().value_or(0);
+  s.pacing_rate = pacer_.rate();
   s.send_credit = peer_limit_ > credit_used_ ? peer_limit_ - credit_used_ : 0;
   s.receive_credit = advertised_limit_ > recv_.used() ? advertised_limit_ - recv_.used() : 0;
   return s;

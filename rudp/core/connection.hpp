@@ -22,6 +22,8 @@
 #include "rudp/result.hpp"
 #include "rudp/stats.hpp"
 #include "rudp/types.hpp"
+#include "rudp/cc/controller.hpp"
+#include "rudp/cc/pacer.hpp"
 #include "rudp/core/ack_tracker.hpp"
 #include "rudp/core/recv_queue.hpp"
 #include "rudp/core/rtt_estimator.hpp"
@@ -68,6 +70,11 @@ class Connection {
   std::optional<std::size_t> next_message_size() const noexcept { return recv_.next_message_size(); }
   void close() noexcept;
   void abort(std::uint64_t error_code) noexcept;
+  /// Switches every knob on the live connection (a profile switch): timers,
+  /// ACK policy, loss thresholds and the congestion controller take effect
+  /// from the next packet; queued and in-flight data are kept as they are.
+  /// max_datagram_size and receive_window keep their connect-time values.
+  void set_config(const ConnectionConfig& config);
 
   // --- queries ---------------------------------------------------------
 
@@ -88,11 +95,11 @@ class Connection {
   void handle_frames(Instant now, const wire::Packet& packet);
   void on_ack_frame(Instant now, const wire::AckFrame& frame);
   void on_data(const wire::DataFrame& frame);
-  void apply(PacketOutcome& outcome);
+  void apply(Instant now, PacketOutcome& outcome);
   void on_probe_timeout(Instant now);
   void become_established(Instant now);
-  void maybe_finish(Instant now);
-  void end(Instant now, CloseReason reason, std::uint64_t error_code);
+  void maybe_finish();
+  void end(CloseReason reason, std::uint64_t error_code);
   void violation() noexcept;
   void update_credit() noexcept;
   void note_readable(bool was_readable);
@@ -101,7 +108,11 @@ class Connection {
   Duration loss_delay() const noexcept;
   Duration drain_time() const noexcept;
   bool credit_allows(const Chunk& chunk) const noexcept;
-  bool data_sendable() const noexcept;
+  bool data_sendable(Instant now) const noexcept;
+  bool data_waiting() const noexcept;
+  std::optional<Instant> pacing_deadline() const noexcept;
+  std::unique_ptr<cc::Controller> make_controller(std::uint64_t initial_window) const;
+  void update_pacing() noexcept;
   std::optional<Instant> probe_deadline() const noexcept;
 
   std::optional<std::size_t> write_handshake_packet(Instant now, std::span<std::byte> out);
@@ -124,6 +135,9 @@ class Connection {
   Duration idle_timeout_;
 
   RttEstimator rtt_;
+  std::unique_ptr<cc::Controller> cc_;
+  cc::Pacer pacer_;
+  bool app_limited_ = true;  // the last ack-eliciting packet left with nothing more to send
   AckTracker acks_;
   SentPackets sent_;
   SendQueue send_;

@@ -332,13 +332,17 @@ std::error_code Endpoint::send_message(ConnectionHandle connection, std::span<co
 Result<std::size_t> Endpoint::receive(ConnectionHandle connection, std::span<std::byte> out) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
-  return c->receive(out);
+  auto n = c->receive(out);
+  impl_->collect(connection.index);  // reading the last byte after both FINs closes it
+  return n;
 }
 
 Result<std::size_t> Endpoint::receive_message(ConnectionHandle connection, std::span<std::byte> out) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
-  return c->receive_message(out);
+  auto n = c->receive_message(out);
+  impl_->collect(connection.index);
+  return n;
 }
 
 std::optional<std::size_t> Endpoint::next_message_size(ConnectionHandle connection) const {
@@ -350,6 +354,14 @@ std::error_code Endpoint::close(ConnectionHandle connection) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
   c->close();
+  return {};
+}
+
+std::error_code Endpoint::set_config(ConnectionHandle connection, const ConnectionConfig& config) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  if (const auto ec = core::validate(config)) return ec;
+  c->set_config(config);
   return {};
 }
 

@@ -49,6 +49,8 @@ void SentPackets::mark(Entry& e, State state, PacketOutcome& out) {
   } else {
     ++out.lost_packets;
     out.lost_bytes += e.packet.size;
+    if (!out.earliest_lost_sent || e.packet.time_sent < *out.earliest_lost_sent) out.earliest_lost_sent = e.packet.time_sent;
+    if (!out.latest_lost_sent || e.packet.time_sent > *out.latest_lost_sent) out.latest_lost_sent = e.packet.time_sent;
     out.lost.merge(SentFrames(e.packet.frames));
     lost_.push_back(Lost{e.packet.number, e.packet.time_sent, e.packet.size, std::move(e.packet.frames)});
   }

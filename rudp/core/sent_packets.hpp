@@ -50,6 +50,8 @@ struct PacketOutcome {
   std::uint64_t lost_bytes = 0;
   std::uint64_t spurious_packets = 0;  ///< declared lost earlier, acknowledged now
   std::optional<Instant> largest_newly_acked_sent;  ///< send time of the largest packet newly acked
+  std::optional<Instant> earliest_lost_sent;        ///< send time of the oldest packet newly lost
+  std::optional<Instant> latest_lost_sent;          ///< send time of the newest packet newly lost
 };
 
 struct LossParams {

@@ -342,10 +342,16 @@ TEST_CASE("RecvQueue: interleaved arrivals and stream reads give back every byte
 
   // Arrivals are shuffled within a sliding window, so that credit (which
   // only reads release) stays enough; a chunk that does not fit yet waits.
-  std::vector<wire::DataFrame> arrivals = shuffled_with_duplicates(rng, chunks.frames);
-  std::stable_sort(arrivals.begin(), arrivals.end(), [](const wire::DataFrame& a, const wire::DataFrame& b) {
-    return a.sequence / 8 < b.sequence / 8;
-  });
+  // (Blocks of 8 sequence numbers keep their shuffled order inside: a stable
+  // bucketing, since libstdc++'s stable_sort trips clang 19's deprecations.)
+  std::vector<std::vector<wire::DataFrame>> blocks;
+  for (const wire::DataFrame& frame : shuffled_with_duplicates(rng, chunks.frames)) {
+    const std::size_t block = static_cast<std::size_t>(frame.sequence / 8);
+    if (blocks.size() <= block) blocks.resize(block + 1);
+    blocks[block].push_back(frame);
+  }
+  std::vector<wire::DataFrame> arrivals;
+  for (const auto& block : blocks) arrivals.insert(arrivals.end(), block.begin(), block.end());
   std::vector<bool> seen(chunks.frames.size());
   std::vector<std::byte> received;
   std::size_t next = 0;
