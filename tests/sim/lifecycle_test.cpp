@@ -291,3 +291,24 @@ TEST_CASE("an unreachable peer is declared so after max_retransmits timeouts", "
   CHECK(pair.client_closed()->reason == CloseReason::peer_unreachable);
   CHECK(pair.client->stats(pair.client_conn).error() == errc::invalid_handle);
 }
+
+TEST_CASE("a graceful close waits until the application has read everything", "[sim][close]") {
+  Pair pair(29);
+  pair.net.set_path(kClient, kServer, wan());
+  REQUIRE(pair.handshake());
+  REQUIRE_FALSE(pair.server->close(*pair.server_conn));
+  const auto data = pattern(3000, 8);
+  REQUIRE(pair.client->send(pair.client_conn, data).value() == data.size());
+  REQUIRE_FALSE(pair.client->close(pair.client_conn));
+  // Both FINs are sent and acknowledged while the server's application reads nothing.
+  pair.net.run_for(5s);
+  pair.drain_events();
+  CHECK(pair.client_closed().has_value());
+  CHECK_FALSE(pair.server_closed().has_value());
+  std::vector<std::byte> received;
+  read_all(*pair.server, *pair.server_conn, received);
+  CHECK(received == data);
+  pair.drain_events();
+  REQUIRE(pair.server_closed().has_value());
+  CHECK(pair.server_closed()->reason == CloseReason::closed);
+}
