@@ -18,6 +18,8 @@ ConnectionConfig make_config(Profile profile) {
       c.packet_threshold = 2;  // fast retransmit after 2 later packets are acknowledged
       c.packets_before_ack = 1;
       c.max_ack_delay = 0ms;
+      c.rebundle_small_chunks = true;
+      c.tail_loss_probe = true;
       break;
     case Profile::realtime:
       c.congestion_control = CongestionControl::latency_first;
@@ -28,6 +30,8 @@ ConnectionConfig make_config(Profile profile) {
       c.packets_before_ack = 1;
       c.max_ack_delay = 0ms;
       c.max_burst_packets = 4;
+      c.rebundle_small_chunks = true;
+      c.tail_loss_probe = true;
       break;
   }
   return c;

@@ -26,8 +26,8 @@ enum class CongestionControl : std::uint8_t {
 /// Named presets of every latency and fairness knob (see ConnectionConfig::profile).
 enum class Profile : std::uint8_t {
   tcp_friendly,  ///< CUBIC, RTO floor 200 ms, backoff x2, delayed ACKs: shares the link like TCP
-  fast,          ///< latency-first, RTO floor 30 ms, backoff x1.5, fast retransmit after 2, immediate ACKs
-  realtime,      ///< media and game state: latency-first with a 2 ms queue target, RTO floor 20 ms, immediate ACKs
+  fast,          ///< latency-first, RTO floor 30 ms, backoff x1.5, fast retransmit after 2, immediate ACKs, re-bundling
+  realtime,      ///< media and game state: latency-first with a 2 ms queue target, RTO floor 20 ms, tail loss probes
 };
 
 /// Knobs of one connection. Defaults suit a TCP-like connection on the Internet.
@@ -66,6 +66,12 @@ struct ConnectionConfig {
   Duration latency_target = 5ms;
   /// Largest burst the pacer lets out at once, in datagrams; 0 sends unpaced. Range: [0, 1000].
   unsigned max_burst_packets = 10;
+  /// Repeat small unacknowledged chunks (up to 256 bytes, 8 per packet) in later packets that have
+  /// room: redundancy that costs bytes, not packets, so a lost small message often needs no re-send.
+  bool rebundle_small_chunks = false;
+  /// The first timeout re-sends the newest packet's data as a probe and keeps the window (a tail
+  /// loss probe, RFC 8985 §7); only a second consecutive timeout is a retransmission timeout.
+  bool tail_loss_probe = false;
 
   /// Close silently after this long without a packet from the peer; 0 never. The smaller of both sides' values applies. Range: [0, 1 h].
   Duration idle_timeout = 30s;

@@ -27,6 +27,8 @@ struct ConnectionStats {
   std::uint64_t packets_lost = 0;             ///< ack-eliciting packets declared lost
   std::uint64_t packets_duplicate = 0;        ///< arrived twice; dropped
   std::uint64_t chunks_retransmitted = 0;     ///< reliable DATA chunks re-sent
+  std::uint64_t chunks_rebundled = 0;         ///< small chunks repeated in later packets that had room
+  std::uint64_t tail_loss_probes = 0;         ///< first timeouts answered with a probe, window kept
   std::uint64_t spurious_retransmissions = 0;  ///< packets declared lost that were acknowledged later
   std::uint64_t malformed_dropped = 0;        ///< datagrams for this connection that failed to parse
   std::uint64_t bytes_sent = 0;               ///< datagram bytes

@@ -392,6 +392,14 @@ void Connection::handle_timeout(Instant now) {
 void Connection::on_probe_timeout(Instant now) {
   ++probe_count_;
   ++stats_.probe_timeouts;
+  if (config_.tail_loss_probe && probe_count_ == 1 && state_ == State::established) {
+    // A tail loss probe: the newest data goes out again, nothing is declared
+    // lost and the window stays; its ACK (or its absence) decides.
+    ++stats_.tail_loss_probes;
+    for (const std::uint64_t chunk : sent_.newest_outstanding_chunks()) send_.on_lost(chunk);
+    ping_pending_ = true;
+    return;
+  }
   // The handshake gives up on its own deadline rather than a count.
   if (state_ == State::established && probe_count_ > config_.max_retransmits) {
     end(CloseReason::peer_unreachable, 0);
@@ -589,14 +597,17 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     send_.on_sent(chunk);
     frames.chunks.push_back(chunk.sequence);
     eliciting = true;
-    // The last frame of a packet needs no length: it runs to the end.
+    // The last frame of a packet needs no length: it runs to the end. With
+    // re-bundling, older chunks may still follow.
     const Chunk* next = data_sendable(now) ? send_.peek() : nullptr;
-    const bool last = with_length > w.remaining() || !next ||
-                      wire::data_frame_size(data_frame(*next)) > w.remaining() - with_length;
+    const bool last = !config_.rebundle_small_chunks &&
+                      (with_length > w.remaining() || !next ||
+                       wire::data_frame_size(data_frame(*next)) > w.remaining() - with_length);
     frame.explicit_length = !last;
     wire::encode_frame(w, frame);
     if (last) break;
   }
+  if (config_.rebundle_small_chunks && !draining && eliciting) rebundle(w, frames);
   if (ping_pending_ && !eliciting) {
     wire::encode_frame(w, wire::PingFrame{});
     eliciting = true;
@@ -604,6 +615,21 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
   RUDP_ASSERT(w.ok());
   if (w.position() == wire::header_size(header)) return std::nullopt;
   return seal(now, packet, eliciting, std::move(frames));
+}
+
+void Connection::rebundle(wire::Writer& w, SentFrames& frames) {
+  constexpr std::size_t kSmallChunk = 256;
+  constexpr std::size_t kPerPacket = 8;
+  constexpr std::size_t kLookAhead = 64;
+  send_.for_each_in_flight(kPerPacket, kLookAhead, [&](const Chunk& chunk) {
+    if (chunk.bytes.size() > kSmallChunk) return;
+    if (std::find(frames.chunks.begin(), frames.chunks.end(), chunk.sequence) != frames.chunks.end()) return;
+    const wire::DataFrame frame = data_frame(chunk);
+    if (wire::data_frame_size(frame) > w.remaining()) return;
+    wire::encode_frame(w, frame);
+    frames.chunks.push_back(chunk.sequence);
+    ++stats_.chunks_rebundled;
+  });
 }
 
 std::optional<Event> Connection::poll_event() {

@@ -120,6 +120,7 @@ class Connection {
   std::optional<std::size_t> write_reset(Instant now, std::span<std::byte> out);
   wire::Header next_header(wire::HeaderForm form) const noexcept;
   static wire::DataFrame data_frame(const Chunk& chunk) noexcept;
+  void rebundle(wire::Writer& w, SentFrames& frames);
   std::optional<std::size_t> seal(Instant now, wire::PacketWriter& packet, bool ack_eliciting, SentFrames frames);
 
   ConnectionConfig config_;

@@ -5,6 +5,7 @@
 // loss. Its byte capacity is the send buffer that `send` fills.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -59,6 +60,20 @@ class SendQueue {
   void on_acked(std::uint64_t sequence) noexcept;
   /// A packet carrying chunk `sequence` was lost: re-send it unless acknowledged.
   void on_lost(std::uint64_t sequence);
+
+  /// Calls `f(chunk)` for up to `limit` chunks that were sent and are neither
+  /// acknowledged nor waiting to be re-sent, oldest first, looking at no more
+  /// than the oldest `window` chunks held.
+  template <class F>
+  void for_each_in_flight(std::size_t limit, std::size_t window, F&& f) const {
+    for (std::size_t i = 0; i < std::min({window, next_new_, chunks_.size()}) && limit > 0; ++i) {
+      const Chunk& chunk = chunks_[i];
+      if (chunk.sent && !chunk.acked && !chunk.resend) {
+        f(chunk);
+        --limit;
+      }
+    }
+  }
 
   /// True when every queued chunk has been acknowledged.
   bool all_acked() const noexcept { return chunks_.empty(); }

@@ -126,6 +126,13 @@ void SentPackets::declare_all_lost(PacketOutcome& out) {
   pop_front();
 }
 
+std::vector<std::uint64_t> SentPackets::newest_outstanding_chunks() const {
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->state == State::outstanding && it->packet.ack_eliciting) return it->packet.frames.chunks;
+  }
+  return {};
+}
+
 std::optional<Instant> SentPackets::last_eliciting_sent() const noexcept {
   if (eliciting_in_flight_ == 0) return std::nullopt;
   return last_eliciting_sent_;

@@ -82,6 +82,10 @@ class SentPackets {
   /// probe timeout gives up on them), adding to `out`.
   void declare_all_lost(PacketOutcome& out);
 
+  /// The chunks of the newest ack-eliciting packet still outstanding (what a
+  /// tail loss probe re-sends); empty when there is none.
+  std::vector<std::uint64_t> newest_outstanding_chunks() const;
+
   std::optional<std::uint64_t> largest_acked() const noexcept { return largest_acked_; }
   std::uint64_t bytes_in_flight() const noexcept { return bytes_in_flight_; }
   /// Send time of the newest ack-eliciting packet, while any is outstanding

@@ -268,3 +268,93 @@ TEST_CASE("the default controller delivers byte-exact over every impairment", "[
     CHECK(pair.client->stats(pair.client_conn).value().congestion_events > 0);
   }
 }
+
+namespace {
+
+// 100-byte messages every 16 ms for 10 s over 50 ms one way and 10% loss each
+// way; returns the mean latency from send to receive, and the client's stats.
+std::pair<Duration, ConnectionStats> game_messages(const ConnectionConfig& config) {
+  Pair pair(55, config, config);
+  sim::LinkConfig link;
+  link.delay = 50ms;
+  pair.net.set_path(kClient, kServer, link);
+  REQUIRE(pair.handshake());
+  link.loss = 0.10;
+  pair.net.set_path(kClient, kServer, link);
+  std::vector<Instant> sent_at;
+  std::vector<Duration> latencies;
+  std::vector<std::byte> buffer(256);
+  Instant next = pair.net.now();
+  const Instant end = next + 10s;
+  REQUIRE(pair.net.run_until([&] {
+    pair.drain_events();
+    if (pair.net.now() >= next && next < end) {
+      auto message = pattern(100, sent_at.size());
+      REQUIRE_FALSE(pair.client->send_message(pair.client_conn, message));
+      sent_at.push_back(pair.net.now());
+      next += 16ms;
+    }
+    while (true) {
+      const auto n = pair.server->receive_message(*pair.server_conn, buffer);
+      if (!n) break;
+      CHECK(std::equal(buffer.begin(), buffer.begin() + 100, pattern(100, latencies.size()).begin()));
+      latencies.push_back(pair.net.now() - sent_at[latencies.size()]);
+    }
+    return latencies.size() == 625;
+  }, 5'000'000));
+  Duration sum{};
+  for (const Duration d : latencies) sum += d;
+  return {sum / static_cast<std::int64_t>(latencies.size()), pair.client->stats(pair.client_conn).value()};
+}
+
+}  // namespace
+
+TEST_CASE("re-bundling small messages cuts their latency under loss without adding packets", "[sim][cc]") {
+  ConnectionConfig plain = make_config(Profile::fast);
+  plain.rebundle_small_chunks = false;
+  const auto [without, plain_stats] = game_messages(plain);
+  const auto [with, rebundled_stats] = game_messages(make_config(Profile::fast));
+  CAPTURE(without.count(), with.count(), plain_stats.packets_sent, rebundled_stats.packets_sent);
+  CHECK(rebundled_stats.chunks_rebundled > 0);
+  CHECK(with < without);
+  CHECK(rebundled_stats.packets_sent <= plain_stats.packets_sent * 21 / 20);
+}
+
+TEST_CASE("a tail loss probe recovers a lost last packet without collapsing the window", "[sim][cc]") {
+  for (const bool probe : {false, true}) {
+    CAPTURE(probe);
+    ConnectionConfig config = make_config(Profile::realtime);
+    config.tail_loss_probe = probe;
+    Pair pair(56, config, config);
+    sim::LinkConfig link;
+    link.delay = 20ms;
+    pair.net.set_path(kClient, kServer, link);
+    REQUIRE(pair.handshake());
+    // Warm the window up with a second of traffic.
+    const auto warm = pattern(400'000, 1);
+    REQUIRE(transfer(pair, warm, 10s).completed);
+    const auto before = pair.client->stats(pair.client_conn).value();
+    // Then a burst of ten messages whose last packet is lost.
+    int data_packets = 0;
+    pair.net.set_drop_filter([&](const sim::Datagram& d) {
+      return d.from == kClient && has_frame<wire::DataFrame>(d.bytes) && ++data_packets == 10;
+    });
+    for (std::uint64_t i = 0; i < 10; ++i) REQUIRE_FALSE(pair.client->send_message(pair.client_conn, pattern(1000, i)));
+    std::vector<std::byte> buffer(2000);
+    int received = 0;
+    REQUIRE(pair.net.run_until([&] {
+      pair.drain_events();
+      while (pair.server->receive_message(*pair.server_conn, buffer)) ++received;
+      return received == 10;
+    }));
+    const auto after = pair.client->stats(pair.client_conn).value();
+    CAPTURE(before.congestion_window, after.congestion_window, after.probe_timeouts, after.tail_loss_probes);
+    if (probe) {
+      CHECK(after.tail_loss_probes == before.tail_loss_probes + 1);
+      CHECK(after.congestion_window >= before.congestion_window * 8 / 10);
+    } else {
+      CHECK(after.tail_loss_probes == 0);
+      CHECK(after.congestion_window < before.congestion_window / 2);
+    }
+  }
+}
