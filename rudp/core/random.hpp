@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The endpoint's seeded generator: xoshiro256** seeded through splitmix64.
-// Everything random in the core (connection ids, cookie secrets) comes from
-// one of these, so a run is reproducible from its seed.
+// rudp's seeded generator: xoshiro256** (Blackman and Vigna 2018) seeded
+// through splitmix64. Everything random in the core (connection ids, cookie
+// secrets) and in the simulator (each impairment's draws) comes from one of
+// these, so a run is reproducible from its seed.
 #pragma once
 
 #include <array>
@@ -10,18 +11,20 @@
 
 namespace rudp::core {
 
+/// splitmix64: advances `state` and returns its next output; seeds generators.
+inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 /// A small, fast, seedable generator; not for cryptographic keys that must
 /// resist a peer who has seen earlier outputs.
 class Random {
  public:
   explicit Random(std::uint64_t seed) noexcept {
-    for (auto& word : state_) {
-      seed += 0x9e3779b97f4a7c15ull;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      word = z ^ (z >> 31);
-    }
+    for (auto& word : state_) word = splitmix64(seed);
   }
 
   /// The next 64 uniformly distributed bits.
@@ -37,8 +40,17 @@ class Random {
     return result;
   }
 
-  /// A uniform double in [0, 1), from the top 53 bits.
-  double unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  /// True with probability `p`, from the top 53 bits; a certain answer (p 0
+  /// or 1) draws nothing.
+  bool chance(double p) noexcept {
+    if (p <= 0) return false;
+    if (p >= 1) return true;
+    return static_cast<double>(next() >> 11) * 0x1.0p-53 < p;
+  }
+
+  /// Uniform in [0, bound], for a bound below 2^63. The modulo bias is below
+  /// (bound + 1) / 2^64: under 1e-9 for any bound below 2^34.
+  std::uint64_t up_to(std::uint64_t bound) noexcept { return next() % (bound + 1); }
 
  private:
   std::array<std::uint64_t, 4> state_{};

@@ -15,51 +15,13 @@
 #include <utility>
 
 #include "rudp/assert.hpp"
+#include "rudp/core/random.hpp"
 
 namespace rudp::sim {
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-  return z ^ (z >> 31);
-}
-
-// xoshiro256** (Blackman and Vigna 2018): 256 bits of state, period 2^256 - 1.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) noexcept {
-    for (auto& word : s_) word = splitmix64(seed);
-  }
-
-  std::uint64_t next() noexcept {
-    const std::uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = std::rotl(s_[3], 45);
-    return result;
-  }
-
-  // True with probability p. A certain answer (p 0 or 1) draws nothing.
-  bool chance(double p) noexcept {
-    if (p <= 0) return false;
-    if (p >= 1) return true;
-    return static_cast<double>(next() >> 11) * 0x1.0p-53 < p;
-  }
-
-  // Uniform in [0, bound], for a bound below 2^63. The modulo bias is below
-  // (bound + 1) / 2^64: under 1e-9 for any bound below 2^34, which as
-  // nanoseconds of jitter is 17 s.
-  std::uint64_t up_to(std::uint64_t bound) noexcept { return next() % (bound + 1); }
-
- private:
-  std::array<std::uint64_t, 4> s_{};
-};
+using core::Random;
+using core::splitmix64;
 
 bool is_probability(double p) noexcept { return p >= 0 && p <= 1; }  // false for NaN
 
@@ -176,12 +138,12 @@ struct Link::State {
 
   LinkConfig config;
   LinkStats stats;
-  Rng burst_rng;
-  Rng loss_rng;
-  Rng corrupt_rng;
-  Rng jitter_rng;
-  Rng reorder_rng;
-  Rng duplicate_rng;
+  Random burst_rng;
+  Random loss_rng;
+  Random corrupt_rng;
+  Random jitter_rng;
+  Random reorder_rng;
+  Random duplicate_rng;
   bool burst_bad = false;
   Instant last_send = Instant::min();
   // The arrival of the latest datagram not held back: the next one arrives no earlier.
