@@ -351,6 +351,7 @@ std::optional<Instant> Connection::next_timeout() const noexcept {
     if (candidate && (!t || *candidate < *t)) t = candidate;
   };
   if (state_ != State::established) consider(handshake_deadline_);
+  if (state_ == State::established && fin_acked_ && peer_fin_ && !recv_.readable()) consider(last_received_);
   if (idle_timeout_ > Duration::zero()) consider(last_received_ + idle_timeout_);
   consider(acks_.next_deadline());
   const auto loss = sent_.next_loss_time(loss_delay());
@@ -372,6 +373,10 @@ void Connection::handle_timeout(Instant now) {
     end(CloseReason::handshake_timeout, 0);
     return;
   }
+  // The application read the last byte after both FINs: the close completes
+  // here, on the driver's call, so a handle stays valid between driver calls.
+  maybe_finish();
+  if (closed_) return;
   if (idle_timeout_ > Duration::zero() && now >= last_received_ + idle_timeout_) {
     end(CloseReason::idle_timeout, 0);
     return;
@@ -674,7 +679,6 @@ Result<std::size_t> Connection::receive(std::span<std::byte> out) {
   }
   const std::size_t n = recv_.read(out);
   update_credit();
-  maybe_finish();
   return n;
 }
 
@@ -682,7 +686,6 @@ Result<std::size_t> Connection::receive_message(std::span<std::byte> out) {
   if (!recv_.readable() && peer_fin_) return errc::end_of_stream;
   auto n = recv_.read_message(out);
   update_credit();
-  maybe_finish();
   return n;
 }
 

@@ -332,17 +332,13 @@ std::error_code Endpoint::send_message(ConnectionHandle connection, std::span<co
 Result<std::size_t> Endpoint::receive(ConnectionHandle connection, std::span<std::byte> out) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
-  auto n = c->receive(out);
-  impl_->collect(connection.index);  // reading the last byte after both FINs closes it
-  return n;
+  return c->receive(out);
 }
 
 Result<std::size_t> Endpoint::receive_message(ConnectionHandle connection, std::span<std::byte> out) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
-  auto n = c->receive_message(out);
-  impl_->collect(connection.index);
-  return n;
+  return c->receive_message(out);
 }
 
 std::optional<std::size_t> Endpoint::next_message_size(ConnectionHandle connection) const {

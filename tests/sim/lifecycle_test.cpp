@@ -308,6 +308,9 @@ TEST_CASE("a graceful close waits until the application has read everything", "[
   std::vector<std::byte> received;
   read_all(*pair.server, *pair.server_conn, received);
   CHECK(received == data);
+  // The handle stays valid until the driver's next call completes the close.
+  CHECK(pair.server->stats(*pair.server_conn).has_value());
+  pair.net.run_for(1ms);
   pair.drain_events();
   REQUIRE(pair.server_closed().has_value());
   CHECK(pair.server_closed()->reason == CloseReason::closed);
