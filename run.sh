@@ -2,7 +2,8 @@
 # rudp's one entry point.
 #   ./run.sh test   build everything, run the tests (plain and under ASan+UBSan),
 #                   replay the fuzz corpora and fuzz every target for a while
-#   ./run.sh demo   build and run the demo
+#   ./run.sh demo   build and run the demo: the wire format, a connection over
+#                   a lossy simulated link, and the profiles compared
 # As root it installs missing Debian packages itself; otherwise it prints the
 # apt-get line to run and stops.
 set -euo pipefail
@@ -80,8 +81,15 @@ run_tests() {
 
 run_demo() {
   ensure_packages cmake ninja-build g++ libxxhash-dev
-  configure_and_build build-demo -DCMAKE_BUILD_TYPE=Release -DRUDP_TESTS=OFF -DRUDP_BENCH=OFF -DRUDP_FUZZ=OFF >/dev/null
+  configure_and_build build-demo -DCMAKE_BUILD_TYPE=Release -DRUDP_TESTS=OFF -DRUDP_FUZZ=OFF >/dev/null
+  echo "== 1. The wire format: a handshake and a data exchange, field by field"
   build-demo/examples/rudp_wire_tour
+  echo
+  echo "== 2. examples/hello_sim.cpp: a connection over a simulated link with 10% loss"
+  build-demo/examples/rudp_hello_sim
+  echo
+  echo "== 3. The profiles compared over simulated links (quick run; the full one: build-demo/bench/rudp_compare)"
+  build-demo/bench/rudp_compare --quick --csv build-demo/compare.csv
 }
 
 case "${1:-}" in

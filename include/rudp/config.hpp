@@ -66,8 +66,8 @@ struct ConnectionConfig {
   Duration latency_target = 5ms;
   /// Largest burst the pacer lets out at once, in datagrams; 0 sends unpaced. Range: [0, 1000].
   unsigned max_burst_packets = 10;
-  /// Repeat small unacknowledged chunks (up to 256 bytes, 8 per packet) in later packets that have
-  /// room: redundancy that costs bytes, not packets, so a lost small message often needs no re-send.
+  /// Repeat each small unacknowledged chunk (up to 256 bytes) in the next two packets that have room,
+  /// newest first: redundancy that costs bytes, not packets, so a lost small message often needs no re-send.
   bool rebundle_small_chunks = false;
   /// The first timeout re-sends the newest packet's data as a probe and keeps the window (a tail
   /// loss probe, RFC 8985 §7); only a second consecutive timeout is a retransmission timeout.

@@ -622,18 +622,24 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
   return seal(now, packet, eliciting, std::move(frames));
 }
 
+// Like redundant audio (RFC 2198): each small chunk rides again in the next
+// packets that have room, newest first, at most kCopies times, so a message is
+// lost only when its packet and the kCopies after it all are.
 void Connection::rebundle(wire::Writer& w, SentFrames& frames) {
   constexpr std::size_t kSmallChunk = 256;
-  constexpr std::size_t kPerPacket = 8;
-  constexpr std::size_t kLookAhead = 64;
-  send_.for_each_in_flight(kPerPacket, kLookAhead, [&](const Chunk& chunk) {
-    if (chunk.bytes.size() > kSmallChunk) return;
-    if (std::find(frames.chunks.begin(), frames.chunks.end(), chunk.sequence) != frames.chunks.end()) return;
+  constexpr std::size_t kPerPacket = 4;
+  constexpr std::size_t kLookBack = 16;
+  constexpr std::uint8_t kCopies = 2;
+  send_.for_each_in_flight(kPerPacket, kLookBack, [&](Chunk& chunk) {
+    if (chunk.bytes.size() > kSmallChunk || chunk.copies >= kCopies) return false;
+    if (std::find(frames.chunks.begin(), frames.chunks.end(), chunk.sequence) != frames.chunks.end()) return false;
     const wire::DataFrame frame = data_frame(chunk);
-    if (wire::data_frame_size(frame) > w.remaining()) return;
+    if (wire::data_frame_size(frame) > w.remaining()) return false;
     wire::encode_frame(w, frame);
     frames.chunks.push_back(chunk.sequence);
+    ++chunk.copies;
     ++stats_.chunks_rebundled;
+    return true;
   });
 }
 

@@ -30,6 +30,7 @@ struct Chunk {
   bool sent = false;    ///< transmitted at least once
   bool acked = false;
   bool resend = false;  ///< waiting in the re-send queue
+  std::uint8_t copies = 0;  ///< times repeated by re-bundling
 };
 
 class SendQueue {
@@ -62,16 +63,14 @@ class SendQueue {
   void on_lost(std::uint64_t sequence);
 
   /// Calls `f(chunk)` for up to `limit` chunks that were sent and are neither
-  /// acknowledged nor waiting to be re-sent, oldest first, looking at no more
-  /// than the oldest `window` chunks held.
+  /// acknowledged nor waiting to be re-sent, newest first, looking at no more
+  /// than the newest `window` chunks sent; `f` returns whether it used the chunk.
   template <class F>
-  void for_each_in_flight(std::size_t limit, std::size_t window, F&& f) const {
-    for (std::size_t i = 0; i < std::min({window, next_new_, chunks_.size()}) && limit > 0; ++i) {
-      const Chunk& chunk = chunks_[i];
-      if (chunk.sent && !chunk.acked && !chunk.resend) {
-        f(chunk);
-        --limit;
-      }
+  void for_each_in_flight(std::size_t limit, std::size_t window, F&& f) {
+    const std::size_t sent = std::min(next_new_, chunks_.size());
+    for (std::size_t i = sent; i > 0 && sent - i < window && limit > 0; --i) {
+      Chunk& chunk = chunks_[i - 1];
+      if (chunk.sent && !chunk.acked && !chunk.resend && f(chunk)) --limit;
     }
   }
 
