@@ -47,6 +47,9 @@ run_tests() {
   ctest --test-dir build --output-on-failure -j "$jobs"
   local passed
   passed=$(tests_in build)
+  echo "== the long transfer tests: 100 seeds of 10 MiB per impairment class"
+  build/tests/rudp_sim_tests "[long]"
+  passed=$((passed + 1))
 
   echo "== g++ with AddressSanitizer and UndefinedBehaviorSanitizer"
   configure_and_build build-asan -DRUDP_SANITIZE=ON -DRUDP_BENCH=OFF -DRUDP_EXAMPLES=OFF
