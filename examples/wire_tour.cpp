@@ -256,6 +256,17 @@ struct FramePrinter {
     print_params(p, f.params);
     print_blob(p, "cookie", f.cookie, "the server's cookie, echoed");
   }
+  void operator()(const SkipFrame& f) const {
+    type("0x09 SKIP");
+    p.u8();
+    p.show("  channel", strf("%u", f.channel));
+    p.varint();
+    p.show("  sequence", strf("%" PRIu64 ", the first chunk abandoned", f.sequence));
+    p.varint();
+    p.show("  count", strf("%" PRIu64 " chunk%s", f.count, f.count == 1 ? "" : "s"));
+    p.varint();
+    p.show("  cost", strf("%" PRIu64 " credit charged for them", f.cost));
+  }
   void operator()(const DataFrame& f) const {
     const std::uint8_t type_byte = p.u8();
     p.show("  type", strf("0x%02x DATA: %s%s%s%s", type_byte, mode_name(f.mode),
@@ -285,8 +296,8 @@ struct FramePrinter {
 };
 
 const char* frame_name(const Frame& frame) noexcept {
-  constexpr const char* kNames[] = {"PADDING", "PING", "ACK",     "CREDIT",     "CLOSE",
-                                    "RESET",   "SYN",  "SYN-ACK", "COOKIE-ACK", "DATA"};
+  constexpr const char* kNames[] = {"PADDING", "PING",    "ACK",        "CREDIT", "CLOSE", "RESET",
+                                    "SYN",     "SYN-ACK", "COOKIE-ACK", "DATA",   "SKIP"};
   static_assert(std::size(kNames) == std::variant_size_v<Frame>);
   return kNames[frame.index()];
 }

@@ -183,6 +183,14 @@ void write_data(CorpusWriter& w) {
     boundaries.emplace_back(data(DeliveryMode::reliable_unordered, sequence, "x"));
   }
   w.write("data_varint_boundaries.bin", data_header({15, 1}), boundaries);
+
+  // SKIP: one abandoned chunk; the most one frame abandons, ending on the
+  // largest sequence number; a skipped message followed by the next one.
+  w.write("skip_one_chunk.bin", data_header({16, 1}), {SkipFrame{0, 4, 1, 37}});
+  w.write("skip_max_count.bin", data_header({17, 1}),
+          {SkipFrame{255, kMaxVarint - (kMaxFragmentCount - 1), kMaxFragmentCount, kMaxVarint}});
+  w.write("skip_then_data.bin", data_header({18, 1}),
+          {SkipFrame{2, 10, 3, 3'096}, on_channel(data(DeliveryMode::reliable_ordered, 13, "after the gap"), 2)});
 }
 
 void write_control(CorpusWriter& w) {

@@ -85,6 +85,14 @@ errc decode_data(Reader& r, std::uint8_t type, DataFrame& f) noexcept {
   return {};
 }
 
+errc decode_skip(Reader& r, SkipFrame& f) noexcept {
+  if (!r.u8(f.channel) || !r.varint(f.sequence) || !r.varint(f.count, kMaxFragmentCount)) return r.error();
+  // The last chunk skipped must itself be a sequence number a varint can carry.
+  if (f.count == 0 || f.sequence > kMaxVarint - (f.count - 1)) return errc::field_out_of_range;
+  if (!r.varint(f.cost)) return r.error();
+  return {};
+}
+
 std::uint8_t data_type(const DataFrame& f) noexcept {
   auto type = static_cast<std::uint8_t>(data_flag::kType | (static_cast<std::uint8_t>(f.mode) << data_flag::kModeShift));
   if (f.explicit_length) type |= data_flag::kLength;
@@ -115,6 +123,15 @@ void write_data(Writer& w, const DataFrame& f) noexcept {
   }
   if (f.explicit_length) w.varint(f.payload.size());
   w.bytes(f.payload);
+}
+
+void write_skip(Writer& w, const SkipFrame& f) noexcept {
+  RUDP_ASSERT(f.count >= 1 && f.count <= kMaxFragmentCount && f.sequence <= kMaxVarint - (f.count - 1));
+  w.u8(static_cast<std::uint8_t>(FrameType::skip));
+  w.u8(f.channel);
+  w.varint(f.sequence);
+  w.varint(f.count);
+  w.varint(f.cost);
 }
 
 }  // namespace
@@ -215,6 +232,12 @@ errc decode_frame(Reader& r, Frame& out) noexcept {
       out = f;
       return {};
     }
+    case FrameType::skip: {
+      SkipFrame f;
+      if (const errc e = decode_skip(r, f); e != errc{}) return e;
+      out = f;
+      return {};
+    }
   }
   return errc::unknown_frame;
 }
@@ -253,6 +276,7 @@ bool encode_frame(Writer& w, const Frame& frame) noexcept {
                    write_blob(w, f.cookie);
                  },
                  [&](const DataFrame& f) { write_data(w, f); },
+                 [&](const SkipFrame& f) { write_skip(w, f); },
              },
              frame);
   return w.ok();

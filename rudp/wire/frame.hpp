@@ -18,7 +18,7 @@
 namespace rudp::wire {
 
 /// The type byte of every frame but DATA, which uses 0x80-0xbf (DataFlag).
-/// 0x09-0x7f and 0xc0-0xff are reserved for later frames: unknown_frame today.
+/// 0x0a-0x7f and 0xc0-0xff are reserved for later frames: unknown_frame today.
 enum class FrameType : std::uint8_t {
   padding = 0x00,
   ping = 0x01,
@@ -29,6 +29,7 @@ enum class FrameType : std::uint8_t {
   syn = 0x06,
   syn_ack = 0x07,
   cookie_ack = 0x08,
+  skip = 0x09,
 };
 
 /// Bits of a DATA frame's type byte.
@@ -171,8 +172,10 @@ struct CookieAckFrame {
 struct DataFrame {
   DeliveryMode mode = DeliveryMode::unreliable;
   std::uint8_t channel = 0;
-  /// The message's number on its channel; absent on the wire (and 0 here)
-  /// for an unfragmented unreliable message.
+  /// Reliable modes: the chunk's number in the channel's reliable sequence
+  /// space (one per fragment, consecutive within a message). Unreliable
+  /// modes: the message's number on its channel, shared by its fragments;
+  /// absent on the wire (and 0 here) for an unfragmented unreliable message.
   std::uint64_t sequence = 0;
   std::uint32_t fragment_index = 0;
   std::uint32_t fragment_count = 1;  ///< 1: the message is not fragmented
@@ -183,8 +186,21 @@ struct DataFrame {
   friend bool operator==(const DataFrame& a, const DataFrame& b) noexcept;
 };
 
+/// Abandons reliable chunks [sequence, sequence + count) of `channel`: the
+/// sender will never send them again (their message passed its deadline or
+/// ran out of re-sends), so the receiver delivers around them. `cost` is the
+/// flow-control credit (WIRE.md 3.2) the sender charged for them, so both
+/// sides' credit accounting stays in step. Acknowledged and re-sent like data.
+struct SkipFrame {
+  std::uint8_t channel = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t count = 1;
+  std::uint64_t cost = 0;
+  friend bool operator==(const SkipFrame&, const SkipFrame&) = default;
+};
+
 using Frame = std::variant<PaddingFrame, PingFrame, AckFrame, CreditFrame, CloseFrame, ResetFrame, SynFrame,
-                           SynAckFrame, CookieAckFrame, DataFrame>;
+                           SynAckFrame, CookieAckFrame, DataFrame, SkipFrame>;
 
 /// Whether a DATA frame carries a sequence number on the wire.
 constexpr bool has_sequence(DeliveryMode mode, std::uint32_t fragment_count) noexcept {

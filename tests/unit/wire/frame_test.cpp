@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Unit tests of the frame codec (rudp/wire/WIRE.md §3): seeded random round
 // trips of every frame type, ACK frames of every range count, DATA frames of
-// every flag combination, and a few fixed encodings that pin the format.
+// every flag combination, SKIP frames at their bounds and cut short, and a few
+// fixed encodings that pin the format.
 #include "rudp/wire/frame.hpp"
 
 #include <array>
@@ -207,6 +208,12 @@ TEST_CASE("frames encode to the bytes WIRE.md describes", "[wire]") {
     REQUIRE(encode_frame(writer, f));
     CHECK(hex(writer.written()) == "9b070502abcd");
   }
+  SECTION("SKIP: channel byte, then sequence, count and cost varints") {
+    REQUIRE(encode_frame(writer, SkipFrame{3, 64, 2, 100}));
+    REQUIRE(encode_frame(writer, SkipFrame{0, 0, 1, 0}));
+    CHECK(hex(writer.written()) == "09" "03" "4040" "02" "4064"
+                                   "09" "00" "00" "01" "00");
+  }
   SECTION("DATA: an unreliable fragment carries a sequence, index and count") {
     DataFrame f;
     f.sequence = 9;
@@ -253,4 +260,34 @@ TEST_CASE("consecutive PADDING bytes decode as one frame up to the next non-zero
   REQUIRE(decode_frame(reader, frame) == errc{});
   CHECK(frame == Frame{PaddingFrame{1}});
   CHECK(reader.empty());
+}
+
+TEST_CASE("SKIP frames round trip at the edges of their fields", "[wire]") {
+  const SkipFrame f = GENERATE(SkipFrame{0, 0, 1, 0}, SkipFrame{255, 0, kMaxFragmentCount, kMaxVarint},
+                               SkipFrame{7, kMaxVarint, 1, 32},
+                               SkipFrame{1, kMaxVarint - (kMaxFragmentCount - 1), kMaxFragmentCount, 1},
+                               SkipFrame{200, 63, 64, 16383}, SkipFrame{9, 16384, 16383, (1u << 30) - 1});
+  CAPTURE(f.channel, f.sequence, f.count, f.cost);
+  check_round_trip(f);
+}
+
+TEST_CASE("a SKIP frame cut at any byte fails to decode", "[wire]") {
+  const std::uint64_t seed = GENERATE(from_range(test_seeds()));
+  CAPTURE(seed);
+  Rng rng(seed);
+  FrameFactory factory(rng);
+  for (int i = 0; i < 100; ++i) {
+    const SkipFrame f = factory.random_skip();
+    std::vector<std::byte> buffer(kBufferSize);
+    Writer writer(buffer);
+    REQUIRE(encode_frame(writer, f));
+    const auto encoded = writer.written();
+    for (std::size_t cut = 0; cut < encoded.size(); ++cut) {
+      CAPTURE(i, hex(encoded), cut);
+      Reader reader(encoded.first(cut));
+      Frame decoded = PingFrame{};
+      // The type and channel bytes are plain bytes; the rest are varints.
+      CHECK(decode_frame(reader, decoded) == (cut < 2 ? errc::truncated : errc::bad_varint));
+    }
+  }
 }

@@ -354,7 +354,7 @@ TEST_CASE("datagrams longer than kMaxDatagramSize are field_out_of_range", "[wir
 TEST_CASE("the checksum is verified before any other field", "[wire]") {
   Bytes bad_version = seal(concat({handshake_header(2), bytes_of(0x01)}));
   Bytes reserved_bit = seal(concat({data_header(0x40), bytes_of(0x01)}));
-  Bytes unknown_frame = seal(concat({data_header(), bytes_of(0x09)}));
+  Bytes unknown_frame = seal(concat({data_header(), bytes_of(0x0a)}));
   for (Bytes* datagram : {&bad_version, &reserved_bit, &unknown_frame}) {
     CHECK(parse_error(*datagram) != errc::checksum_mismatch);
     datagram->back() ^= std::byte{0x01};
@@ -467,6 +467,21 @@ TEST_CASE("other fields over their bounds are field_out_of_range", "[wire]") {
     check_accepted(fragment(1, 2));
     check_accepted(fragment(kMaxFragmentCount - 1, kMaxFragmentCount));
   }
+  SECTION("SKIP count and last chunk") {
+    // SKIP on channel 3, then sequence, count and a cost of 10.
+    const auto skip = [](std::uint64_t sequence, std::uint64_t count) {
+      return concat({bytes_of(0x09, 3), varint(sequence), varint(count), varint(10)});
+    };
+    check_rejected(skip(5, 0), errc::field_out_of_range);
+    check_rejected(skip(5, kMaxFragmentCount + 1), errc::field_out_of_range);
+    check_rejected(skip(5, kMaxVarint), errc::field_out_of_range);
+    check_rejected(skip(kMaxVarint, 2), errc::field_out_of_range);
+    check_rejected(skip(kMaxVarint - (kMaxFragmentCount - 2), kMaxFragmentCount), errc::field_out_of_range);
+    check_accepted(skip(5, 1));
+    check_accepted(skip(5, kMaxFragmentCount));
+    check_accepted(skip(kMaxVarint, 1));
+    check_accepted(skip(kMaxVarint - (kMaxFragmentCount - 1), kMaxFragmentCount));
+  }
 }
 
 TEST_CASE("non-canonical encodings inside frames are non_canonical", "[wire]") {
@@ -480,6 +495,10 @@ TEST_CASE("non-canonical encodings inside frames are non_canonical", "[wire]") {
   check_rejected(bytes_of(0x99, 0x40, 0x05, 0), errc::non_canonical);            // DATA sequence
   check_rejected(bytes_of(0x85, 1, 0, 0x40, 2, 0), errc::non_canonical);         // DATA fragment count
   check_rejected(bytes_of(0x81, 0x40, 0x01, 0xaa), errc::non_canonical);         // DATA length
+  check_rejected(bytes_of(0x09, 0, 0x40, 0x05, 1, 0), errc::non_canonical);      // SKIP sequence
+  check_rejected(bytes_of(0x09, 0, 5, 0x40, 0x01, 0), errc::non_canonical);      // SKIP count
+  check_rejected(bytes_of(0x09, 0, 5, 1, 0x40, 0x00), errc::non_canonical);      // SKIP cost
+  check_accepted(bytes_of(0x09, 0, 5, 1, 0));
   check_accepted(bytes_of(0x81, 0x01, 0xaa));
 }
 
@@ -497,7 +516,7 @@ TEST_CASE("DATA with the channel flag and channel 0 is non_canonical", "[wire]")
 }
 
 TEST_CASE("reserved frame types and DATA reserved bits are unknown_frame", "[wire]") {
-  for (unsigned type = 0x09; type <= 0x7f; ++type) {
+  for (unsigned type = 0x0a; type <= 0x7f; ++type) {
     CAPTURE(type);
     check_rejected(bytes_of(type, 0, 0, 0), errc::unknown_frame);
   }
@@ -518,4 +537,7 @@ TEST_CASE("frames that end early are truncated or bad_varint", "[wire]") {
   check_rejected(bytes_of(0x03, 0x80, 0, 0), errc::bad_varint);           // CREDIT limit cut
   check_rejected(bytes_of(0x02, 5, 0, 1, 0, 0), errc::bad_varint);        // ACK range length missing
   check_rejected(bytes_of(0x99), errc::bad_varint);                       // DATA sequence missing
+  check_rejected(bytes_of(0x09), errc::truncated);                        // SKIP channel missing
+  check_rejected(bytes_of(0x09, 0, 5, 1), errc::bad_varint);              // SKIP cost missing
+  check_rejected(bytes_of(0x09, 0, 5, 0x40), errc::bad_varint);           // SKIP count cut
 }

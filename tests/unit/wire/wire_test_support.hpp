@@ -161,6 +161,17 @@ class FrameFactory {
     return random_data(mode, with_channel, fragmented, explicit_length);
   }
 
+  /// A SKIP of 1 to kMaxFragmentCount chunks whose last chunk is still a
+  /// valid sequence number; one draw per statement, as in random_frame.
+  SkipFrame random_skip() {
+    SkipFrame f;
+    f.channel = static_cast<std::uint8_t>(uniform(rng_, 0, 255));
+    f.count = 1 + random_varint(rng_, kMaxFragmentCount - 1);
+    f.sequence = random_varint(rng_, kMaxVarint - (f.count - 1));
+    f.cost = random_varint(rng_);
+    return f;
+  }
+
   /// A random frame of alternative `kind` of Frame; an ACK has up to
   /// `max_ack_ranges` ranges and a DATA frame an explicit length.
   Frame random_frame(std::size_t kind, std::uint64_t max_ack_ranges = kMaxAckRanges) {
@@ -188,8 +199,10 @@ class FrameFactory {
         return SynAckFrame{random_params(), random_bytes(0, kMaxCookieSize)};
       case 8:
         return CookieAckFrame{random_params(), random_bytes(0, kMaxCookieSize)};
-      default:
+      case 9:
         return random_data(true);
+      default:
+        return random_skip();
     }
   }
 
