@@ -19,6 +19,10 @@ constexpr std::size_t kPacketReserve = 128;
 // Bytes an ACK may take in a packet that also carries data.
 constexpr std::size_t kPiggybackAckBudget = 48;
 
+bool reliable(DeliveryMode mode) noexcept {
+  return mode == DeliveryMode::reliable_ordered || mode == DeliveryMode::reliable_unordered;
+}
+
 bool ack_eliciting(const wire::Frame& frame) noexcept {
   return !std::holds_alternative<wire::AckFrame>(frame) && !std::holds_alternative<wire::PaddingFrame>(frame);
 }
@@ -53,6 +57,9 @@ std::error_code validate(const ConnectionConfig& c) noexcept {
       within<std::size_t>(c.send_buffer, c.max_datagram_size, std::size_t{1} << 30) &&
       within<std::size_t>(c.max_message_size, 1, std::size_t{256} << 20) &&
       within<std::size_t>(c.receive_window, c.max_message_size + (std::size_t{64} << 10), std::size_t{1} << 30) &&
+      within<std::size_t>(c.reassembly_buffer, c.max_datagram_size, std::size_t{1} << 30) &&
+      within<Duration>(c.reassembly_timeout, std::chrono::milliseconds(1), std::chrono::minutes(1)) &&
+      c.unreliable_buffer <= std::size_t{1} << 30 &&
       within<std::size_t>(c.fixed_window, 2 * c.max_datagram_size, std::size_t{1} << 30) &&
       within<Duration>(c.latency_target, std::chrono::microseconds(100), std::chrono::seconds(1)) &&
       c.max_burst_packets <= 1000 &&
@@ -80,8 +87,8 @@ Connection::Connection(const ConnectionConfig& config, Instant now, const Addres
       rtt_(rtt_config(config)),
       cc_(make_controller(0)),
       acks_(ack_policy(config)),
-      send_(config.send_buffer),
-      recv_(config.receive_window),
+      inbox_(config.receive_window, config.unreliable_buffer),
+      reassembly_(config.reassembly_buffer, config.reassembly_timeout),
       advertised_limit_(config.receive_window),
       last_received_(now),
       last_eliciting_sent_(now) {}
@@ -164,7 +171,7 @@ void Connection::handle_packet(Instant now, const wire::Packet& packet, std::siz
 }
 
 void Connection::handle_frames(Instant now, const wire::Packet& packet) {
-  const bool was_readable = recv_.readable();
+  const bool was_readable = inbox_.readable();
   for (const wire::Frame& frame : packet.frames()) {
     if (state_ != State::established) break;  // a RESET or a violation ended it mid-packet
     std::visit(Overloaded{
@@ -177,7 +184,8 @@ void Connection::handle_frames(Instant now, const wire::Packet& packet) {
                      }
                    },
                    [&](const wire::ResetFrame& f) { end(CloseReason::reset_by_peer, f.error_code); },
-                   [&](const wire::DataFrame& f) { on_data(f); },
+                   [&](const wire::DataFrame& f) { on_data(now, f); },
+                   [&](const wire::SkipFrame& f) { on_skip(f); },
                    // PADDING and PING only elicit the ACK already owed; the
                    // handshake frames are repeats of a finished handshake.
                    [](const auto&) {},
@@ -189,21 +197,44 @@ void Connection::handle_frames(Instant now, const wire::Packet& packet) {
   maybe_finish();
 }
 
-void Connection::on_data(const wire::DataFrame& frame) {
-  // Other channels and modes arrive with the channels issue; until then the
-  // one reliable-ordered channel is all a conforming peer sends.
-  if (frame.mode != DeliveryMode::reliable_ordered || frame.channel != 0) {
-    violation();
+RecvQueue& Connection::recv_queue(ChannelId channel) {
+  for (RecvQueue& q : recv_queues_) {
+    if (q.channel() == channel) return q;
+  }
+  return recv_queues_.emplace_back(channel);
+}
+
+void Connection::on_data(Instant now, const wire::DataFrame& frame) {
+  const bool reliable = frame.mode == DeliveryMode::reliable_ordered || frame.mode == DeliveryMode::reliable_unordered;
+  if (!reliable) {
+    // The peer's direction is closed: unreliable data sent before its FIN
+    // and overtaken by it is dropped.
+    if (peer_fin_) return;
+    auto message = reassembly_.on_frame(frame, now);
+    if (message && !inbox_.push_unreliable(std::move(*message), frame.channel, frame.mode)) {
+      ++stats_.unreliable_dropped;
+    }
     return;
   }
+  RecvQueue& queue = recv_queue(frame.channel);
   if (peer_fin_) {
     // The peer sends its FIN once all its data is acknowledged, so anything
     // after it is a repeat, sent earlier and overtaken by the FIN, or re-sent
     // spuriously; new data after the FIN is a violation.
-    if (!recv_.has_chunk(frame.sequence)) violation();
+    if (!queue.has_chunk(frame.sequence)) violation();
     return;
   }
-  if (recv_.on_chunk(frame) == ChunkVerdict::violation) violation();
+  if (queue.on_chunk(frame, inbox_) == ChunkVerdict::violation) violation();
+}
+
+void Connection::on_skip(const wire::SkipFrame& frame) {
+  // A SKIP is acknowledged before the FIN is sent, so one after it is a repeat.
+  if (peer_fin_) return;
+  switch (recv_queue(frame.channel).on_skip(frame, inbox_)) {
+    case ChunkVerdict::accepted: ++stats_.messages_skipped; break;
+    case ChunkVerdict::duplicate: break;
+    case ChunkVerdict::violation: violation(); break;
+  }
 }
 
 void Connection::on_ack_frame(Instant now, const wire::AckFrame& frame) {
@@ -243,17 +274,21 @@ void Connection::apply(Instant now, PacketOutcome& outcome) {
   }
   if (outcome.acked_bytes > 0 || outcome.lost_packets > 0) update_pacing();
 
-  for (const std::uint64_t chunk : outcome.acked.chunks) send_.on_acked(chunk);
+  for (const ChunkRef& chunk : outcome.acked.chunks) out_.queue(chunk.channel).on_acked(chunk.sequence, receipts_);
+  for (const wire::SkipFrame& skip : outcome.acked.skips) out_.queue(skip.channel).on_skip_acked(skip.sequence);
+  for (const ReceiptId receipt : outcome.acked.receipts) receipts_.on_part_acked(receipt);
   if (outcome.acked.ack_largest) acks_.on_ack_acknowledged(*outcome.acked.ack_largest);
   if (outcome.acked.close) fin_acked_ = true;
 
-  for (const std::uint64_t chunk : outcome.lost.chunks) send_.on_lost(chunk);
+  for (const ChunkRef& chunk : outcome.lost.chunks) out_.queue(chunk.channel).on_lost(chunk.sequence);
+  for (const wire::SkipFrame& skip : outcome.lost.skips) out_.queue(skip.channel).on_skip_lost(skip);
+  for (const ReceiptId receipt : outcome.lost.receipts) receipts_.on_part_lost(receipt);
   if (outcome.lost.credit) credit_pending_ = true;
   if (outcome.lost.close && !fin_acked_) fin_pending_ = true;
 
   stats_.packets_lost += outcome.lost_packets;
   stats_.spurious_retransmissions += outcome.spurious_packets;
-  if (writable_wanted_ && send_.available() > 0 && !closed_) {
+  if (writable_wanted_ && out_.buffered() < config_.send_buffer && !closed_) {
     writable_wanted_ = false;
     events_.push_back(Writable{});
   }
@@ -267,13 +302,13 @@ void Connection::become_established(Instant now) {
 
 void Connection::maybe_finish() {
   if (state_ != State::established) return;
-  if (close_requested_ && !fin_sent_ && send_.all_acked()) {
+  if (close_requested_ && !fin_sent_ && out_.all_acked()) {
     fin_sent_ = true;
     fin_pending_ = true;
   }
   // Closed{closed} promises everything was delivered: it waits until the
   // application has also read what arrived before the peer's FIN.
-  if (fin_acked_ && peer_fin_ && !recv_.readable()) end(CloseReason::closed, 0);
+  if (fin_acked_ && peer_fin_ && !inbox_.readable()) end(CloseReason::closed, 0);
 }
 
 void Connection::end(CloseReason reason, std::uint64_t error_code) {
@@ -282,30 +317,38 @@ void Connection::end(CloseReason reason, std::uint64_t error_code) {
   drain_until_.reset();  // set by the next poll_transmit, which knows the time
   if (!closed_) {
     closed_ = true;
+    receipts_.resolve_all_lost();
+    collect_receipts();
     events_.push_back(Closed{{}, reason, error_code});
   }
 }
 
-void Connection::violation() noexcept {
+void Connection::violation() {
   if (closed_) return;
   reset_pending_ = 0;  // the application's error space has no code for this
   closed_ = true;
   silent_drain_ = true;
   state_ = State::draining;
+  receipts_.resolve_all_lost();
+  collect_receipts();
   events_.push_back(Closed{{}, CloseReason::protocol_violation, 0});
 }
 
+void Connection::collect_receipts() {
+  while (auto receipt = receipts_.poll()) events_.push_back(*receipt);
+}
+
 void Connection::note_readable(bool was_readable) {
-  if (!was_readable && recv_.readable() && !closed_) events_.push_back(Readable{});
+  if (!was_readable && inbox_.readable() && !closed_) events_.push_back(Readable{});
 }
 
 void Connection::update_credit() noexcept {
-  const std::uint64_t limit = recv_.limit();
+  const std::uint64_t limit = inbox_.limit();
   if (limit <= advertised_limit_) return;
   const std::uint64_t window = config_.receive_window;
   // Re-grant after a quarter window was read, or sooner when the peer has
   // used most of what it was given and would otherwise stall.
-  if (limit - advertised_limit_ >= window / 4 || advertised_limit_ - recv_.used() < window / 2) credit_pending_ = true;
+  if (limit - advertised_limit_ >= window / 4 || advertised_limit_ - inbox_.used() < window / 2) credit_pending_ = true;
 }
 
 // --- timers --------------------------------------------------------------
@@ -332,7 +375,7 @@ std::optional<Instant> Connection::probe_deadline() const noexcept {
   const auto last = sent_.last_eliciting_sent();
   if (last) return *last + rtt_.backed_off_rto(probe_count_);
   // Nothing in flight but data waiting on credit: probe the zero window.
-  if (state_ == State::established && send_.has_pending() && !data_waiting()) {
+  if (state_ == State::established && !data_waiting() && out_.pick([](const NextData&) { return true; })) {
     return last_eliciting_sent_ + rtt_.backed_off_rto(probe_count_);
   }
   return std::nullopt;
@@ -351,9 +394,10 @@ std::optional<Instant> Connection::next_timeout() const noexcept {
     if (candidate && (!t || *candidate < *t)) t = candidate;
   };
   if (state_ != State::established) consider(handshake_deadline_);
-  if (state_ == State::established && fin_acked_ && peer_fin_ && !recv_.readable()) consider(last_received_);
+  if (state_ == State::established && fin_acked_ && peer_fin_ && !inbox_.readable()) consider(last_received_);
   if (idle_timeout_ > Duration::zero()) consider(last_received_ + idle_timeout_);
   consider(acks_.next_deadline());
+  consider(reassembly_.next_expiry());
   const auto loss = sent_.next_loss_time(loss_delay());
   consider(loss ? loss : probe_deadline());
   consider(pacing_deadline());
@@ -373,6 +417,7 @@ void Connection::handle_timeout(Instant now) {
     end(CloseReason::handshake_timeout, 0);
     return;
   }
+  reassembly_.expire(now);
   // The application read the last byte after both FINs: the close completes
   // here, on the driver's call, so a handle stays valid between driver calls.
   maybe_finish();
@@ -401,7 +446,7 @@ void Connection::on_probe_timeout(Instant now) {
     // A tail loss probe: the newest data goes out again, nothing is declared
     // lost and the window stays; its ACK (or its absence) decides.
     ++stats_.tail_loss_probes;
-    for (const std::uint64_t chunk : sent_.newest_outstanding_chunks()) send_.on_lost(chunk);
+    for (const ChunkRef& chunk : sent_.newest_outstanding_chunks()) out_.queue(chunk.channel).on_lost(chunk.sequence);
     ping_pending_ = true;
     return;
   }
@@ -428,14 +473,17 @@ void Connection::on_probe_timeout(Instant now) {
 
 std::size_t Connection::chunk_size() const noexcept { return datagram_size_ - kPacketReserve; }
 
-bool Connection::credit_allows(const Chunk& chunk) const noexcept {
-  return chunk.sent || credit_used_ + chunk_cost(chunk.bytes.size()) <= peer_limit_;
+bool Connection::credit_allows(const NextData& next) const noexcept {
+  return next.credit == 0 || credit_used_ + next.credit <= peer_limit_;
+}
+
+std::optional<std::pair<SendQueue*, NextData>> Connection::next_data() const {
+  return out_.pick([this](const NextData& next) { return credit_allows(next); });
 }
 
 // Data waits on credit (a zero window, probed) or on nothing.
 bool Connection::data_waiting() const noexcept {
-  const Chunk* next = send_.peek();
-  return next && credit_allows(*next);
+  return next_data().has_value();
 }
 
 bool Connection::data_sendable(Instant now) const noexcept {
@@ -486,11 +534,6 @@ void Connection::update_pacing() noexcept {
   pacer_.set_rate(rate, std::uint64_t{config_.max_burst_packets} * datagram_size_);
 }
 
-wire::DataFrame Connection::data_frame(const Chunk& chunk) noexcept {
-  return {DeliveryMode::reliable_ordered, 0,    chunk.sequence, chunk.fragment_index, chunk.fragment_count,
-          true,                          chunk.bytes};
-}
-
 wire::Header Connection::next_header(wire::HeaderForm form) const noexcept {
   wire::Header h;
   h.form = form;
@@ -509,17 +552,29 @@ std::optional<std::size_t> Connection::seal(Instant now, wire::PacketWriter& pac
     ping_pending_ = false;
     cc_->on_packet_sent(now, *size, sent_.bytes_in_flight());
     pacer_.on_sent(now, *size);
-    app_limited_ = !send_.has_pending() && sent_.bytes_in_flight() < cc_->window();
+    app_limited_ = !data_waiting() && sent_.bytes_in_flight() < cc_->window();
   }
   ++stats_.packets_sent;
   stats_.bytes_sent += *size;
   return *size;
 }
 
+// Messages that can no longer arrive in time are dropped before anything is
+// sent. Without an RTT sample there is no estimate of the way there, and
+// nothing is dropped early.
+void Connection::expire_messages(Instant now) {
+  const Duration one_way = rtt_.has_sample() ? rtt_.smoothed_rtt() / 2 : Duration::zero();
+  QueueNews news;
+  out_.for_each([&](SendQueue& queue) { queue.expire(now, one_way, receipts_, news); });
+  stats_.messages_expired += news.expired;
+  stats_.messages_abandoned += news.abandoned;
+}
+
 std::optional<std::size_t> Connection::poll_transmit(Instant now, std::span<std::byte> out) {
   out = out.first(std::min(out.size(), datagram_size_));
   if (state_ == State::draining && !drain_until_) drain_until_ = now + drain_time();
   if (reset_pending_) return write_reset(now, out);
+  if (state_ == State::established) expire_messages(now);
   switch (state_) {
     case State::syn_sent:
       return handshake_due_ ? write_handshake_packet(now, out) : std::nullopt;
@@ -558,7 +613,8 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
   const bool draining = state_ == State::draining;
   const bool cookie = state_ == State::cookie_sent;
   const bool data = !draining && data_sendable(now);
-  const bool eliciting_wanted = !draining && ((cookie && handshake_due_) || credit_pending_ || fin_pending_ || ping_pending_ || data);
+  const bool eliciting_wanted =
+      !draining && ((cookie && handshake_due_) || credit_pending_ || fin_pending_ || ping_pending_ || data || out_.has_skips());
   if (!eliciting_wanted && !acks_.ack_due(now)) return std::nullopt;
 
   const wire::Header header = next_header(cookie ? wire::HeaderForm::handshake : wire::HeaderForm::data);
@@ -579,7 +635,7 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     frames.ack_largest = acks_.write_ack(w, now, budget);
   }
   if (credit_pending_) {
-    advertised_limit_ = recv_.limit();
+    advertised_limit_ = inbox_.limit();
     wire::encode_frame(w, wire::CreditFrame{advertised_limit_});
     credit_pending_ = false;
     frames.credit = eliciting = true;
@@ -589,25 +645,36 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     fin_pending_ = false;
     frames.close = eliciting = true;
   }
+  if (!draining) {
+    out_.for_each([&](SendQueue& queue) {
+      while (const auto skip = queue.peek_skip()) {
+        const std::size_t size = 2 + wire::varint_size(skip->sequence) + wire::varint_size(skip->count) +
+                                 wire::varint_size(skip->cost);
+        if (size > w.remaining()) return;
+        wire::encode_frame(w, *skip);
+        queue.on_skip_sent();
+        frames.skips.push_back(*skip);
+        eliciting = true;
+      }
+    });
+  }
   while (!draining && data_sendable(now)) {
-    Chunk& chunk = *send_.next_to_send();
-    wire::DataFrame frame = data_frame(chunk);
+    auto [queue, next] = *next_data();
+    wire::DataFrame frame = next.frame;
     const std::size_t with_length = wire::data_frame_size(frame);
-    if (with_length - wire::varint_size(chunk.bytes.size()) > w.remaining()) break;
-    if (chunk.sent) {
-      ++stats_.chunks_retransmitted;
-    } else {
-      credit_used_ += chunk_cost(chunk.bytes.size());
-    }
-    send_.on_sent(chunk);
-    frames.chunks.push_back(chunk.sequence);
+    if (with_length - wire::varint_size(frame.payload.size()) > w.remaining()) break;
+    if (next.retransmission) ++stats_.chunks_retransmitted;
+    credit_used_ += next.credit;
+    if (const auto receipt = queue->on_sent()) frames.receipts.push_back(*receipt);
+    out_.on_sent(*queue, frame.payload.size());
+    if (reliable(frame.mode)) frames.chunks.push_back({frame.channel, frame.sequence});
     eliciting = true;
     // The last frame of a packet needs no length: it runs to the end. With
     // re-bundling, older chunks may still follow.
-    const Chunk* next = data_sendable(now) ? send_.peek() : nullptr;
+    const auto following = data_sendable(now) ? next_data() : std::nullopt;
     const bool last = !config_.rebundle_small_chunks &&
-                      (with_length > w.remaining() || !next ||
-                       wire::data_frame_size(data_frame(*next)) > w.remaining() - with_length);
+                      (with_length > w.remaining() || !following ||
+                       wire::data_frame_size(following->second.frame) > w.remaining() - with_length);
     frame.explicit_length = !last;
     wire::encode_frame(w, frame);
     if (last) break;
@@ -627,23 +694,28 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
 // lost only when its packet and the kCopies after it all are.
 void Connection::rebundle(wire::Writer& w, SentFrames& frames) {
   constexpr std::size_t kSmallChunk = 256;
-  constexpr std::size_t kPerPacket = 4;
   constexpr std::size_t kLookBack = 16;
   constexpr std::uint8_t kCopies = 2;
-  send_.for_each_in_flight(kPerPacket, kLookBack, [&](Chunk& chunk) {
-    if (chunk.bytes.size() > kSmallChunk || chunk.copies >= kCopies) return false;
-    if (std::find(frames.chunks.begin(), frames.chunks.end(), chunk.sequence) != frames.chunks.end()) return false;
-    const wire::DataFrame frame = data_frame(chunk);
-    if (wire::data_frame_size(frame) > w.remaining()) return false;
-    wire::encode_frame(w, frame);
-    frames.chunks.push_back(chunk.sequence);
-    ++chunk.copies;
-    ++stats_.chunks_rebundled;
-    return true;
+  std::size_t room = 4;  // chunks repeated per packet
+  out_.for_each([&](SendQueue& queue) {
+    room -= queue.for_each_in_flight(room, kLookBack, [&](Chunk& chunk) {
+      if (chunk.bytes.size() > kSmallChunk || chunk.copies >= kCopies) return false;
+      const ChunkRef ref{queue.channel(), chunk.sequence};
+      if (std::find(frames.chunks.begin(), frames.chunks.end(), ref) != frames.chunks.end()) return false;
+      const wire::DataFrame frame{chunk.mode, ref.channel, chunk.sequence, chunk.fragment_index,
+                                  chunk.fragment_count, true, chunk.bytes};
+      if (wire::data_frame_size(frame) > w.remaining()) return false;
+      wire::encode_frame(w, frame);
+      frames.chunks.push_back(ref);
+      ++chunk.copies;
+      ++stats_.chunks_rebundled;
+      return true;
+    });
   });
 }
 
 std::optional<Event> Connection::poll_event() {
+  collect_receipts();
   if (events_.empty()) return std::nullopt;
   Event e = std::move(events_.front());
   events_.pop_front();
@@ -654,43 +726,64 @@ std::optional<Event> Connection::poll_event() {
 
 Result<std::size_t> Connection::send(std::span<const std::byte> bytes) {
   if (closed_ || close_requested_) return errc::connection_closed;
-  const std::size_t taken = send_.push_stream(bytes, chunk_size());
+  const std::size_t room = config_.send_buffer - std::min(config_.send_buffer, out_.buffered());
+  const std::size_t taken = std::min(bytes.size(), room);
+  SendQueue& queue = out_.queue(0);
+  for (std::size_t offset = 0; offset < taken; offset += chunk_size()) {
+    queue.push(bytes.subspan(offset, std::min(chunk_size(), taken - offset)), {}, chunk_size());
+  }
   if (taken < bytes.size()) writable_wanted_ = true;
   if (taken == 0 && !bytes.empty()) return errc::would_block;
   return taken;
 }
 
-std::error_code Connection::send_message(std::span<const std::byte> message) {
+std::error_code Connection::configure_channel(ChannelId channel, const ChannelConfig& config) {
+  if (config.weight == 0) return errc::invalid_config;
+  if (closed_) return errc::connection_closed;
+  out_.configure(channel, config);
+  return {};
+}
+
+std::error_code Connection::send_message(std::span<const std::byte> message, const SendOptions& options) {
   if (closed_ || close_requested_) return errc::connection_closed;
-  // The peer's window is known from the SYN-ACK on; a message must fit in it
-  // whole, chunk overheads included, or it could never be delivered.
+  const DeliveryMode mode = options.mode.value_or(out_.config(options.channel).mode);
   const std::size_t chunks = std::max<std::size_t>(1, (message.size() + chunk_size() - 1) / chunk_size());
-  const bool beyond_window = state_ != State::syn_sent &&
+  // The peer's window is known from the SYN-ACK on; a reliable message must
+  // fit in it whole, chunk overheads included, or it could never be delivered.
+  const bool beyond_window = reliable(mode) && state_ != State::syn_sent &&
                              message.size() + chunks * kChunkCreditOverhead > peer_params_.initial_credit;
   if (message.size() > config_.max_message_size || beyond_window || chunks > wire::kMaxFragmentCount) {
     return errc::message_too_large;
   }
-  if (message.size() > send_.available() || (message.empty() && send_.available() == 0)) {
+  const std::size_t buffered = out_.buffered();
+  if (buffered >= config_.send_buffer || message.size() > config_.send_buffer - buffered) {
     writable_wanted_ = true;
     return errc::would_block;
   }
-  send_.push_message(message, chunk_size());
+  MessageOptions queued{mode, options.deadline, options.max_retransmits, options.supersede_key, std::nullopt};
+  if (options.receipt) {
+    queued.receipt = receipts_.open(options.channel, *options.receipt,
+                                    reliable(mode) ? 1 : static_cast<std::uint32_t>(chunks));
+  }
+  const Pushed pushed = out_.queue(options.channel).push(message, queued, chunk_size());
+  if (pushed.superseded) ++stats_.messages_superseded;
+  if (pushed.replaced_receipt) receipts_.resolve(*pushed.replaced_receipt, ReceiptOutcome::superseded);
   return {};
 }
 
 Result<std::size_t> Connection::receive(std::span<std::byte> out) {
-  if (!recv_.readable()) {
+  if (!inbox_.readable()) {
     if (peer_fin_) return errc::end_of_stream;
     return errc::would_block;
   }
-  const std::size_t n = recv_.read(out);
+  const std::size_t n = inbox_.read(out);
   update_credit();
   return n;
 }
 
 Result<std::size_t> Connection::receive_message(std::span<std::byte> out) {
-  if (!recv_.readable() && peer_fin_) return errc::end_of_stream;
-  auto n = recv_.read_message(out);
+  if (!inbox_.readable() && peer_fin_) return errc::end_of_stream;
+  auto n = inbox_.read_message(out);
   update_credit();
   return n;
 }
@@ -698,19 +791,21 @@ Result<std::size_t> Connection::receive_message(std::span<std::byte> out) {
 void Connection::close() noexcept {
   if (closed_ || close_requested_) return;
   close_requested_ = true;
-  if (state_ == State::established && send_.all_acked()) {
+  if (state_ == State::established && out_.all_acked()) {
     fin_sent_ = true;
     fin_pending_ = true;
   }
 }
 
-void Connection::abort(std::uint64_t error_code) noexcept {
+void Connection::abort(std::uint64_t error_code) {
   if (closed_) return;
   // Before the SYN-ACK there is no peer id to address a RESET to.
   if (remote_id_ != ConnectionId{}) reset_pending_ = error_code;
   closed_ = true;
   silent_drain_ = true;
   state_ = State::draining;
+  receipts_.resolve_all_lost();
+  collect_receipts();
   events_.push_back(Closed{{}, CloseReason::aborted, error_code});
 }
 
@@ -718,14 +813,15 @@ void Connection::set_config(const ConnectionConfig& config) {
   const bool new_controller = config.congestion_control != config_.congestion_control ||
                               config.fixed_window != config_.fixed_window ||
                               config.latency_target != config_.latency_target;
-  const std::size_t datagram = config_.max_datagram_size;
-  const std::size_t window = config_.receive_window;
+  const ConnectionConfig old = config_;
   config_ = config;
-  config_.max_datagram_size = datagram;
-  config_.receive_window = window;
+  config_.max_datagram_size = old.max_datagram_size;
+  config_.receive_window = old.receive_window;
+  config_.reassembly_buffer = old.reassembly_buffer;
+  config_.reassembly_timeout = old.reassembly_timeout;
+  config_.unreliable_buffer = old.unreliable_buffer;
   rtt_.set_config(rtt_config(config_));
   acks_.set_policy(ack_policy(config_));
-  send_.set_capacity(config_.send_buffer);
   // The new controller starts from the current window rather than slow start
   // over: the path has not changed, only how hard to push it.
   if (new_controller) cc_ = make_controller(cc_->window());
@@ -743,7 +839,9 @@ ConnectionStats Connection::stats() const noexcept {
   s.bandwidth_estimate = cc_->bandwidth_estimate().value_or(0);
   s.pacing_rate = pacer_.rate();
   s.send_credit = peer_limit_ > credit_used_ ? peer_limit_ - credit_used_ : 0;
-  s.receive_credit = advertised_limit_ > recv_.used() ? advertised_limit_ - recv_.used() : 0;
+  s.receive_credit = advertised_limit_ > inbox_.used() ? advertised_limit_ - inbox_.used() : 0;
+  s.reassembly_dropped = reassembly_.dropped();
+  s.messages_stale = reassembly_.stale();
   return s;
 }
 

@@ -19,12 +19,17 @@
 #include "rudp/clock.hpp"
 #include "rudp/config.hpp"
 #include "rudp/event.hpp"
+#include "rudp/message.hpp"
 #include "rudp/result.hpp"
 #include "rudp/stats.hpp"
 #include "rudp/types.hpp"
 #include "rudp/cc/controller.hpp"
 #include "rudp/cc/pacer.hpp"
 #include "rudp/core/ack_tracker.hpp"
+#include "rudp/core/inbox.hpp"
+#include "rudp/core/outbox.hpp"
+#include "rudp/core/reassembly.hpp"
+#include "rudp/core/receipts.hpp"
 #include "rudp/core/recv_queue.hpp"
 #include "rudp/core/rtt_estimator.hpp"
 #include "rudp/core/send_queue.hpp"
@@ -64,16 +69,17 @@ class Connection {
   // --- commands (see rudp::Endpoint for their contracts) ---------------
 
   Result<std::size_t> send(std::span<const std::byte> bytes);
-  std::error_code send_message(std::span<const std::byte> message);
+  std::error_code send_message(std::span<const std::byte> message, const SendOptions& options);
+  std::error_code configure_channel(ChannelId channel, const ChannelConfig& config);
   Result<std::size_t> receive(std::span<std::byte> out);
   Result<std::size_t> receive_message(std::span<std::byte> out);
-  std::optional<std::size_t> next_message_size() const noexcept { return recv_.next_message_size(); }
+  std::optional<MessageInfo> next_message() const noexcept { return inbox_.next(); }
   void close() noexcept;
-  void abort(std::uint64_t error_code) noexcept;
+  void abort(std::uint64_t error_code);
   /// Switches every knob on the live connection (a profile switch): timers,
   /// ACK policy, loss thresholds and the congestion controller take effect
   /// from the next packet; queued and in-flight data are kept as they are.
-  /// max_datagram_size and receive_window keep their connect-time values.
+  /// The buffer sizes keep their connect-time values (see Endpoint::set_config).
   void set_config(const ConnectionConfig& config);
 
   // --- queries ---------------------------------------------------------
@@ -94,20 +100,25 @@ class Connection {
 
   void handle_frames(Instant now, const wire::Packet& packet);
   void on_ack_frame(Instant now, const wire::AckFrame& frame);
-  void on_data(const wire::DataFrame& frame);
+  void on_data(Instant now, const wire::DataFrame& frame);
+  void on_skip(const wire::SkipFrame& frame);
+  RecvQueue& recv_queue(ChannelId channel);
   void apply(Instant now, PacketOutcome& outcome);
   void on_probe_timeout(Instant now);
   void become_established(Instant now);
   void maybe_finish();
   void end(CloseReason reason, std::uint64_t error_code);
-  void violation() noexcept;
+  void collect_receipts();
+  void violation();
+  void expire_messages(Instant now);
   void update_credit() noexcept;
   void note_readable(bool was_readable);
 
   std::size_t chunk_size() const noexcept;
   Duration loss_delay() const noexcept;
   Duration drain_time() const noexcept;
-  bool credit_allows(const Chunk& chunk) const noexcept;
+  bool credit_allows(const NextData& next) const noexcept;
+  std::optional<std::pair<SendQueue*, NextData>> next_data() const;
   bool data_sendable(Instant now) const noexcept;
   bool data_waiting() const noexcept;
   std::optional<Instant> pacing_deadline() const noexcept;
@@ -119,7 +130,6 @@ class Connection {
   std::optional<std::size_t> write_packet(Instant now, std::span<std::byte> out);
   std::optional<std::size_t> write_reset(Instant now, std::span<std::byte> out);
   wire::Header next_header(wire::HeaderForm form) const noexcept;
-  static wire::DataFrame data_frame(const Chunk& chunk) noexcept;
   void rebundle(wire::Writer& w, SentFrames& frames);
   std::optional<std::size_t> seal(Instant now, wire::PacketWriter& packet, bool ack_eliciting, SentFrames frames);
 
@@ -141,8 +151,11 @@ class Connection {
   bool app_limited_ = true;  // the last ack-eliciting packet left with nothing more to send
   AckTracker acks_;
   SentPackets sent_;
-  SendQueue send_;
-  RecvQueue recv_;
+  Outbox out_;
+  Receipts receipts_;
+  Inbox inbox_;
+  std::vector<RecvQueue> recv_queues_;  // one per channel that has received reliable data
+  Reassembly reassembly_;
 
   std::uint64_t peer_limit_ = 0;   // credit the peer granted us
   std::uint64_t credit_used_ = 0;  // credit our first transmissions have used

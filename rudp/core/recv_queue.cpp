@@ -1,85 +1,118 @@
 // SPDX-License-Identifier: MIT
 #include "rudp/core/recv_queue.hpp"
 
-#include <algorithm>
-#include <cstring>
-
 #include "rudp/core/send_queue.hpp"
+#include "rudp/wire/limits.hpp"
 
 namespace rudp::core {
 
-ChunkVerdict RecvQueue::on_chunk(const wire::DataFrame& frame) {
+bool RecvQueue::done(std::uint64_t sequence) const noexcept {
+  return sequence < floor_ || (sequence - floor_ < done_.size() && done_[sequence - floor_]);
+}
+
+bool RecvQueue::has_chunk(std::uint64_t sequence) const noexcept {
+  return done(sequence) || pending_.contains(sequence);
+}
+
+void RecvQueue::mark_done(std::uint64_t first, std::uint64_t count) {
+  const std::uint64_t end = first + count - floor_;
+  if (done_.size() < end) done_.resize(end, false);
+  for (std::uint64_t s = first; s < first + count; ++s) done_[s - floor_] = true;
+}
+
+bool RecvQueue::complete(std::uint64_t first, std::uint32_t count, bool& consistent) const {
+  const auto arrived = arrived_.find(first);
+  if (arrived == arrived_.end() || arrived->second < count) return false;
+  auto it = pending_.find(first);
+  const DeliveryMode mode = it->second.mode;
+  for (std::uint32_t i = 0; i < count; ++i, ++it) {
+    if (it == pending_.end() || it->first != first + i || it->second.index != i || it->second.count != count ||
+        it->second.mode != mode) {
+      consistent = false;
+      return false;
+    }
+  }
+  return true;
+}
+
+void RecvQueue::deliver(std::uint64_t first, std::uint32_t count, Inbox& inbox) {
+  Delivered message;
+  message.channel = channel_;
+  auto it = pending_.find(first);
+  message.mode = it->second.mode;
+  std::size_t size = 0;
+  auto scan = it;
+  for (std::uint32_t i = 0; i < count; ++i, ++scan) size += scan->second.bytes.size();
+  message.bytes.reserve(size);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    message.bytes.insert(message.bytes.end(), it->second.bytes.begin(), it->second.bytes.end());
+    message.cost += chunk_cost(it->second.bytes.size());
+    it = pending_.erase(it);
+  }
+  arrived_.erase(first);
+  mark_done(first, count);
+  inbox.push(std::move(message));
+}
+
+// Moves the floor past what is done, delivering ordered messages that reach
+// it; false when the peer numbered a message's fragments inconsistently.
+bool RecvQueue::advance(Inbox& inbox) {
+  while (true) {
+    while (!done_.empty() && done_.front()) {
+      done_.pop_front();
+      ++floor_;
+    }
+    const auto it = pending_.find(floor_);
+    if (it == pending_.end() || it->second.index != 0) return true;
+    bool consistent = true;
+    if (!complete(floor_, it->second.count, consistent)) return consistent;
+    deliver(floor_, it->second.count, inbox);
+  }
+}
+
+ChunkVerdict RecvQueue::on_chunk(const wire::DataFrame& frame, Inbox& inbox) {
   if (has_chunk(frame.sequence)) return ChunkVerdict::duplicate;
   // Every fragment of a message but an empty single-chunk one carries bytes.
   if (frame.fragment_count > 1 && frame.payload.empty()) return ChunkVerdict::violation;
-  // The message's first chunk would lie before what was delivered already.
-  if (frame.sequence - next_sequence_ < frame.fragment_index) return ChunkVerdict::violation;
-  const std::uint64_t cost = chunk_cost(frame.payload.size());
-  if (used_ + cost > limit()) return ChunkVerdict::violation;
-  used_ += cost;
-  buffered_ += frame.payload.size();
-  pending_.emplace(frame.sequence, Piece{frame.fragment_index, frame.fragment_count,
+  // The message's first chunk would lie before what was delivered already,
+  // or its last beyond the span a sender may run ahead.
+  if (frame.sequence - floor_ < frame.fragment_index) return ChunkVerdict::violation;
+  const std::uint64_t first = frame.sequence - frame.fragment_index;
+  if (first - floor_ + frame.fragment_count > wire::kMaxReliableSpan) return ChunkVerdict::violation;
+  if (!inbox.charge(chunk_cost(frame.payload.size()))) return ChunkVerdict::violation;
+  pending_.emplace(frame.sequence, Piece{frame.fragment_index, frame.fragment_count, frame.mode,
                                          std::vector<std::byte>(frame.payload.begin(), frame.payload.end())});
-  return assemble() ? ChunkVerdict::accepted : ChunkVerdict::violation;
-}
-
-bool RecvQueue::assemble() {
-  while (true) {
-    auto first = pending_.find(next_sequence_);
-    if (first == pending_.end()) return true;
-    const std::uint32_t count = first->second.count;
-    auto it = first;
-    std::size_t size = 0;
-    for (std::uint32_t i = 0; i < count; ++i, ++it) {
-      if (it == pending_.end() || it->first != next_sequence_ + i) return true;  // not complete yet
-      if (it->second.index != i || it->second.count != count) return false;
-      size += it->second.bytes.size();
-    }
-    Message message;
-    message.bytes.reserve(size);
-    it = first;
-    for (std::uint32_t i = 0; i < count; ++i) {
-      message.bytes.insert(message.bytes.end(), it->second.bytes.begin(), it->second.bytes.end());
-      message.cost += chunk_cost(it->second.bytes.size());
-      it = pending_.erase(it);
-    }
-    next_sequence_ += count;
-    ready_.push_back(std::move(message));
+  ++arrived_[first];
+  if (frame.mode == DeliveryMode::reliable_unordered) {
+    bool consistent = true;
+    if (complete(first, frame.fragment_count, consistent)) deliver(first, frame.fragment_count, inbox);
+    if (!consistent) return ChunkVerdict::violation;
   }
+  return advance(inbox) ? ChunkVerdict::accepted : ChunkVerdict::violation;
 }
 
-void RecvQueue::finish_read() {
-  consumed_ += ready_.front().cost;
-  buffered_ -= ready_.front().bytes.size();
-  ready_.pop_front();
-  read_offset_ = 0;
-}
-
-std::size_t RecvQueue::read(std::span<std::byte> out) {
-  std::size_t copied = 0;
-  while (!ready_.empty() && copied < out.size()) {
-    const auto& bytes = ready_.front().bytes;
-    const std::size_t n = std::min(out.size() - copied, bytes.size() - read_offset_);
-    if (n > 0) std::memcpy(out.data() + copied, bytes.data() + read_offset_, n);
-    copied += n;
-    read_offset_ += n;
-    if (read_offset_ == bytes.size()) finish_read();
+ChunkVerdict RecvQueue::on_skip(const wire::SkipFrame& skip, Inbox& inbox) {
+  // Part of it delivered already: the whole message arrived, and its chunks'
+  // credit was charged as they came.
+  if (skip.sequence < floor_) return ChunkVerdict::duplicate;
+  if (skip.sequence - floor_ + skip.count > wire::kMaxReliableSpan) return ChunkVerdict::violation;
+  for (std::uint64_t s = skip.sequence; s < skip.sequence + skip.count; ++s) {
+    if (done(s)) return ChunkVerdict::duplicate;
   }
-  return copied;
-}
-
-std::optional<std::size_t> RecvQueue::next_message_size() const noexcept {
-  if (ready_.empty()) return std::nullopt;
-  return ready_.front().bytes.size() - read_offset_;
-}
-
-Result<std::size_t> RecvQueue::read_message(std::span<std::byte> out) {
-  const auto size = next_message_size();
-  if (!size) return errc::would_block;
-  if (*size > out.size()) return errc::buffer_too_small;
-  if (*size > 0) std::memcpy(out.data(), ready_.front().bytes.data() + read_offset_, *size);
-  finish_read();
-  return *size;
+  // What arrived of the message is dropped and its credit given back; the
+  // credit the sender charged for what never arrived is charged and given
+  // back at once, so both sides' accounts agree.
+  std::uint64_t counted = 0;
+  for (auto it = pending_.lower_bound(skip.sequence); it != pending_.end() && it->first < skip.sequence + skip.count;) {
+    counted += chunk_cost(it->second.bytes.size());
+    arrived_.erase(it->first - it->second.index);
+    it = pending_.erase(it);
+  }
+  inbox.release(counted);
+  if (skip.cost < counted || !inbox.charge(skip.cost - counted)) return ChunkVerdict::violation;
+  inbox.release(skip.cost - counted);
+  mark_done(skip.sequence, skip.count);
+  return advance(inbox) ? ChunkVerdict::accepted : ChunkVerdict::violation;
 }
 
 }  // namespace rudp::core

@@ -4,36 +4,50 @@
 #include <algorithm>
 
 #include "rudp/assert.hpp"
+#include "rudp/wire/limits.hpp"
 
 namespace rudp::core {
+namespace {
 
-void SendQueue::push_chunk(std::span<const std::byte> bytes, std::uint32_t index, std::uint32_t count) {
-  Chunk chunk;
-  chunk.sequence = next_sequence_++;
-  chunk.fragment_index = index;
-  chunk.fragment_count = count;
-  chunk.bytes.assign(bytes.begin(), bytes.end());
-  buffered_ += bytes.size();
-  chunks_.push_back(std::move(chunk));
+bool reliable(DeliveryMode mode) noexcept {
+  return mode == DeliveryMode::reliable_ordered || mode == DeliveryMode::reliable_unordered;
 }
 
-void SendQueue::push_message(std::span<const std::byte> message, std::size_t chunk_size) {
-  RUDP_ASSERT(chunk_size > 0 && message.size() <= available());
-  const std::size_t count = std::max<std::size_t>(1, (message.size() + chunk_size - 1) / chunk_size);
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t offset = i * chunk_size;
-    push_chunk(message.subspan(offset, std::min(chunk_size, message.size() - offset)), static_cast<std::uint32_t>(i),
-               static_cast<std::uint32_t>(count));
-  }
+bool late(const std::optional<Instant>& deadline, Instant now, Duration one_way) noexcept {
+  return deadline && now + one_way > *deadline;
 }
 
-std::size_t SendQueue::push_stream(std::span<const std::byte> bytes, std::size_t chunk_size) {
+}  // namespace
+
+Pushed SendQueue::push(std::span<const std::byte> message, const MessageOptions& options,
+                                         std::size_t chunk_size) {
   RUDP_ASSERT(chunk_size > 0);
-  const std::size_t take = std::min(bytes.size(), available());
-  for (std::size_t offset = 0; offset < take; offset += chunk_size) {
-    push_chunk(bytes.subspan(offset, std::min(chunk_size, take - offset)), 0, 1);
+  Unsent unsent;
+  unsent.size = message.size();
+  unsent.options = options;
+  const std::size_t count = std::max<std::size_t>(1, (message.size() + chunk_size - 1) / chunk_size);
+  unsent.pieces.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto piece = message.subspan(i * chunk_size, std::min(chunk_size, message.size() - i * chunk_size));
+    unsent.pieces.emplace_back(piece.begin(), piece.end());
   }
-  return take;
+  buffered_ += unsent.size;
+  if (options.supersede_key) {
+    // The front message may be under way (an unreliable one partly sent): it
+    // is left to finish.
+    const auto first = unsent_.begin() + (unreliable_fragment_ > 0 ? 1 : 0);
+    const auto old = std::find_if(first, unsent_.end(), [&](const Unsent& u) {
+      return u.options.supersede_key == options.supersede_key;
+    });
+    if (old != unsent_.end()) {
+      const Pushed pushed{true, old->options.receipt};
+      buffered_ -= old->size;
+      *old = std::move(unsent);
+      return pushed;
+    }
+  }
+  unsent_.push_back(std::move(unsent));
+  return {};
 }
 
 const Chunk* SendQueue::find(std::uint64_t sequence) const noexcept {
@@ -46,48 +60,200 @@ Chunk* SendQueue::find(std::uint64_t sequence) noexcept {
   return &chunks_[sequence - first_sequence_];
 }
 
-const Chunk* SendQueue::peek() const noexcept {
+const Chunk* SendQueue::next_resend() const noexcept {
   for (const std::uint64_t sequence : resend_) {
     const Chunk* chunk = find(sequence);
     if (chunk && !chunk->acked) return chunk;
   }
-  return next_new_ < chunks_.size() ? &chunks_[next_new_] : nullptr;
+  return nullptr;
 }
 
-Chunk* SendQueue::next_to_send() noexcept {
-  // Acknowledged chunks leave the re-send queue lazily, here.
-  while (!resend_.empty()) {
-    const Chunk* chunk = find(resend_.front());
-    if (chunk && !chunk->acked) break;
-    resend_.pop_front();
+bool SendQueue::reliable_room(std::uint32_t count) const noexcept {
+  return next_sequence_ + count <= first_sequence_ + wire::kMaxReliableSpan;
+}
+
+void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueNews& news) {
+  retired_.clear();
+  while (!unsent_.empty() && late(unsent_.front().options.deadline, now, one_way)) {
+    Unsent& front = unsent_.front();
+    if (front.options.receipt) receipts.resolve(*front.options.receipt, ReceiptOutcome::expired);
+    buffered_ -= front.size;
+    if (unreliable_fragment_ > 0) {
+      unreliable_fragment_ = 0;
+      ++next_unreliable_;
+    }
+    unsent_.pop_front();
+    ++news.expired;
   }
-  const Chunk* next = peek();
-  return next ? find(next->sequence) : nullptr;
-}
-
-void SendQueue::on_sent(Chunk& chunk) noexcept {
-  if (chunk.resend) {
-    RUDP_ASSERT(!resend_.empty() && resend_.front() == chunk.sequence);
-    resend_.pop_front();
-    chunk.resend = false;
-  } else {
-    RUDP_ASSERT(next_new_ < chunks_.size() && &chunks_[next_new_] == &chunk);
-    ++next_new_;
+  // A re-send that cannot arrive in time, or one beyond the message's limit.
+  while (const Chunk* chunk = next_resend()) {
+    if (!chunk->tracked) break;
+    const std::uint64_t first = chunk->sequence - chunk->fragment_index;
+    const Tracked& t = tracked_.at(first);
+    if (late(t.deadline, now, one_way)) {
+      abandon(first, receipts, ReceiptOutcome::expired);
+      ++news.expired;
+    } else if (t.max_retransmits && chunk->retransmits >= *t.max_retransmits) {
+      abandon(first, receipts, ReceiptOutcome::lost);
+      ++news.abandoned;
+    } else {
+      break;
+    }
   }
-  chunk.sent = true;
+  // The rest of a message under way that can no longer arrive in time.
+  if (next_new_ < chunks_.size() && chunks_[next_new_].tracked) {
+    const Chunk& chunk = chunks_[next_new_];
+    const std::uint64_t first = chunk.sequence - chunk.fragment_index;
+    if (late(tracked_.at(first).deadline, now, one_way)) {
+      abandon(first, receipts, ReceiptOutcome::expired);
+      ++news.expired;
+    }
+  }
 }
 
-void SendQueue::on_acked(std::uint64_t sequence) noexcept {
-  Chunk* chunk = find(sequence);
-  if (!chunk || chunk->acked) return;
-  chunk->acked = true;
+std::optional<NextData> SendQueue::peek() const noexcept {
+  const auto frame_of = [this](const Chunk& c) {
+    return wire::DataFrame{c.mode, channel_, c.sequence, c.fragment_index, c.fragment_count, true, c.bytes};
+  };
+  if (const Chunk* chunk = next_resend()) return NextData{frame_of(*chunk), 0, true};
+  if (next_new_ < chunks_.size()) return NextData{frame_of(chunks_[next_new_]), 0, false};
+  if (unsent_.empty()) return std::nullopt;
+  const Unsent& front = unsent_.front();
+  const auto count = static_cast<std::uint32_t>(front.pieces.size());
+  if (reliable(front.options.mode)) {
+    if (!reliable_room(count)) return std::nullopt;
+    std::uint64_t cost = 0;
+    for (const auto& piece : front.pieces) cost += chunk_cost(piece.size());
+    return NextData{{front.options.mode, channel_, next_sequence_, 0, count, true, front.pieces[0]}, cost, false};
+  }
+  const bool numbered = wire::has_sequence(front.options.mode, count);
+  return NextData{{front.options.mode, channel_, numbered ? next_unreliable_ : 0, unreliable_fragment_, count, true,
+                   front.pieces[unreliable_fragment_]},
+                  0,
+                  false};
+}
+
+void SendQueue::start_reliable(Unsent& message) {
+  const auto count = static_cast<std::uint32_t>(message.pieces.size());
+  const std::uint64_t first = next_sequence_;
+  const bool tracked = message.options.deadline || message.options.max_retransmits || message.options.receipt;
+  std::uint64_t cost = 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Chunk chunk;
+    chunk.sequence = next_sequence_++;
+    chunk.fragment_index = i;
+    chunk.fragment_count = count;
+    chunk.mode = message.options.mode;
+    chunk.tracked = tracked;
+    cost += chunk_cost(message.pieces[i].size());
+    chunk.bytes = std::move(message.pieces[i]);
+    chunks_.push_back(std::move(chunk));
+  }
+  if (tracked) {
+    tracked_.emplace(first, Tracked{message.options.deadline, message.options.max_retransmits,
+                                    message.options.receipt, count, count, cost});
+  }
+}
+
+std::optional<ReceiptId> SendQueue::on_sent() {
+  retired_.clear();
+  if (next_resend()) {
+    while (true) {
+      Chunk* chunk = find(resend_.front());
+      resend_.pop_front();
+      if (!chunk || chunk->acked) continue;
+      chunk->resend = false;
+      ++chunk->retransmits;
+      return std::nullopt;
+    }
+  }
+  if (next_new_ == chunks_.size()) {
+    RUDP_ASSERT(!unsent_.empty());
+    Unsent& front = unsent_.front();
+    if (!reliable(front.options.mode)) {
+      const auto receipt = front.options.receipt;
+      if (++unreliable_fragment_ == front.pieces.size()) {
+        buffered_ -= front.size;
+        retired_ = std::move(front.pieces);
+        unsent_.pop_front();
+        unreliable_fragment_ = 0;
+        ++next_unreliable_;
+      }
+      return receipt;
+    }
+    start_reliable(front);
+    unsent_.pop_front();
+  }
+  chunks_[next_new_].sent = true;
+  ++next_new_;
+  return std::nullopt;
+}
+
+void SendQueue::mark_acked(Chunk& chunk) noexcept {
+  chunk.acked = true;
+  buffered_ -= chunk.bytes.size();
+  std::vector<std::byte>().swap(chunk.bytes);
+}
+
+void SendQueue::pop_acked() noexcept {
   while (!chunks_.empty() && chunks_.front().acked) {
-    buffered_ -= chunks_.front().bytes.size();
     chunks_.pop_front();
     ++first_sequence_;
     RUDP_ASSERT(next_new_ > 0);
     --next_new_;
   }
+}
+
+void SendQueue::abandon(std::uint64_t first, Receipts& receipts, ReceiptOutcome outcome) {
+  const auto it = tracked_.find(first);
+  RUDP_ASSERT(it != tracked_.end());
+  const Tracked t = it->second;
+  tracked_.erase(it);
+  for (std::uint64_t s = first; s < first + t.count; ++s) {
+    Chunk* chunk = find(s);
+    if (chunk && !chunk->acked) mark_acked(*chunk);
+  }
+  // Fragments never sent are passed over as if sent, so the send position
+  // stays past every chunk that is done.
+  while (next_new_ < chunks_.size() && chunks_[next_new_].acked) {
+    chunks_[next_new_].sent = true;
+    ++next_new_;
+  }
+  pop_acked();
+  if (t.receipt) receipts.resolve(*t.receipt, outcome);
+  pending_skips_.push_back(wire::SkipFrame{channel_, first, t.count, t.cost});
+  skips_in_flight_.push_back(first);
+}
+
+std::optional<wire::SkipFrame> SendQueue::peek_skip() const noexcept {
+  if (pending_skips_.empty()) return std::nullopt;
+  return pending_skips_.front();
+}
+
+void SendQueue::on_skip_acked(std::uint64_t sequence) noexcept {
+  const auto it = std::find(skips_in_flight_.begin(), skips_in_flight_.end(), sequence);
+  if (it != skips_in_flight_.end()) skips_in_flight_.erase(it);
+}
+
+void SendQueue::on_skip_lost(const wire::SkipFrame& skip) {
+  const bool open = std::find(skips_in_flight_.begin(), skips_in_flight_.end(), skip.sequence) != skips_in_flight_.end();
+  const bool queued = std::any_of(pending_skips_.begin(), pending_skips_.end(),
+                                  [&](const wire::SkipFrame& p) { return p.sequence == skip.sequence; });
+  if (open && !queued) pending_skips_.push_back(skip);
+}
+
+void SendQueue::on_acked(std::uint64_t sequence, Receipts& receipts) noexcept {
+  Chunk* chunk = find(sequence);
+  if (!chunk || chunk->acked) return;
+  mark_acked(*chunk);
+  if (chunk->tracked) {
+    const auto it = tracked_.find(sequence - chunk->fragment_index);
+    if (it != tracked_.end() && --it->second.unacked == 0) {
+      if (it->second.receipt) receipts.resolve(*it->second.receipt, ReceiptOutcome::acknowledged);
+      tracked_.erase(it);
+    }
+  }
+  pop_acked();
 }
 
 void SendQueue::on_lost(std::uint64_t sequence) {

@@ -13,12 +13,23 @@
 
 namespace rudp::core {
 
-void SentFrames::merge(SentFrames&& other) {
-  if (chunks.empty()) {
-    chunks = std::move(other.chunks);
+namespace {
+
+template <class T>
+void append(std::vector<T>& to, std::vector<T>&& from) {
+  if (to.empty()) {
+    to = std::move(from);
   } else {
-    chunks.insert(chunks.end(), other.chunks.begin(), other.chunks.end());
+    to.insert(to.end(), from.begin(), from.end());
   }
+}
+
+}  // namespace
+
+void SentFrames::merge(SentFrames&& other) {
+  append(chunks, std::move(other.chunks));
+  append(skips, std::move(other.skips));
+  append(receipts, std::move(other.receipts));
   if (other.ack_largest && (!ack_largest || *other.ack_largest > *ack_largest)) ack_largest = other.ack_largest;
   credit = credit || other.credit;
   close = close || other.close;
@@ -52,6 +63,9 @@ void SentPackets::mark(Entry& e, State state, PacketOutcome& out) {
     if (!out.earliest_lost_sent || e.packet.time_sent < *out.earliest_lost_sent) out.earliest_lost_sent = e.packet.time_sent;
     if (!out.latest_lost_sent || e.packet.time_sent > *out.latest_lost_sent) out.latest_lost_sent = e.packet.time_sent;
     out.lost.merge(SentFrames(e.packet.frames));
+    // A receipt learns its packet's fate once: a late ACK for a packet
+    // declared lost must not report it again.
+    e.packet.frames.receipts.clear();
     lost_.push_back(Lost{e.packet.number, e.packet.time_sent, e.packet.size, std::move(e.packet.frames)});
   }
   e.state = state;
@@ -126,7 +140,7 @@ void SentPackets::declare_all_lost(PacketOutcome& out) {
   pop_front();
 }
 
-std::vector<std::uint64_t> SentPackets::newest_outstanding_chunks() const {
+std::vector<ChunkRef> SentPackets::newest_outstanding_chunks() const {
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
     if (it->state == State::outstanding && it->packet.ack_eliciting) return it->packet.frames.chunks;
   }

@@ -16,13 +16,24 @@
 #include <vector>
 
 #include "rudp/clock.hpp"
+#include "rudp/types.hpp"
+#include "rudp/core/receipts.hpp"
 #include "rudp/wire/frame.hpp"
 
 namespace rudp::core {
 
+/// A reliable DATA chunk a packet carried.
+struct ChunkRef {
+  ChannelId channel = 0;
+  std::uint64_t sequence = 0;
+  friend bool operator==(const ChunkRef&, const ChunkRef&) = default;
+};
+
 /// What a packet carried that matters once it is acknowledged or lost.
 struct SentFrames {
-  std::vector<std::uint64_t> chunks;        ///< sequence numbers of reliable DATA chunks
+  std::vector<ChunkRef> chunks;              ///< reliable DATA chunks
+  std::vector<wire::SkipFrame> skips;        ///< SKIP frames
+  std::vector<ReceiptId> receipts;           ///< receipts of the unreliable fragments it carried
   std::optional<std::uint64_t> ack_largest;  ///< largest packet number its ACK frame acknowledged
   bool credit = false;                       ///< carried a CREDIT frame
   bool close = false;                        ///< carried our CLOSE (FIN)
@@ -84,7 +95,7 @@ class SentPackets {
 
   /// The chunks of the newest ack-eliciting packet still outstanding (what a
   /// tail loss probe re-sends); empty when there is none.
-  std::vector<std::uint64_t> newest_outstanding_chunks() const;
+  std::vector<ChunkRef> newest_outstanding_chunks() const;
 
   std::optional<std::uint64_t> largest_acked() const noexcept { return largest_acked_; }
   std::uint64_t bytes_in_flight() const noexcept { return bytes_in_flight_; }

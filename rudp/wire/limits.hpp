@@ -31,6 +31,11 @@ inline constexpr std::uint64_t kAckDelayUnitMicros = 8;
 
 /// Most fragments one message may be split into (16 MiB of 1 KiB fragments).
 inline constexpr std::uint64_t kMaxFragmentCount = 16384;
+/// A reliable chunk's sequence number lies less than this far beyond the
+/// first chunk of its channel the receiver is still missing; the sender
+/// waits rather than go further, so a receiver's record of what arrived
+/// beyond a gap stays bounded.
+inline constexpr std::uint64_t kMaxReliableSpan = 2 * kMaxFragmentCount;
 
 /// Longest handshake cookie, in bytes.
 inline constexpr std::uint64_t kMaxCookieSize = 64;
