@@ -672,9 +672,9 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     // The last frame of a packet needs no length: it runs to the end. With
     // re-bundling, older chunks may still follow.
     const auto following = data_sendable(now) ? next_data() : std::nullopt;
-    const bool last = !config_.rebundle_small_chunks &&
-                      (with_length > w.remaining() || !following ||
-                       wire::data_frame_size(following->second.frame) > w.remaining() - with_length);
+    const bool last = with_length > w.remaining() ||
+                      (!config_.rebundle_small_chunks &&
+                       (!following || wire::data_frame_size(following->second.frame) > w.remaining() - with_length));
     frame.explicit_length = !last;
     wire::encode_frame(w, frame);
     if (last) break;
