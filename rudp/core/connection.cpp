@@ -486,10 +486,10 @@ bool Connection::data_waiting() const noexcept {
   return next_data().has_value();
 }
 
-bool Connection::data_sendable(Instant now) const noexcept {
-  if (!data_waiting() || sent_.bytes_in_flight() >= cc_->window()) return false;
-  const auto release = pacer_.next_send_time(now, datagram_size_);
-  return !release || *release <= now;
+std::optional<std::pair<SendQueue*, NextData>> Connection::sendable_data(Instant now) const {
+  if (sent_.bytes_in_flight() >= cc_->window()) return std::nullopt;
+  if (const auto release = pacer_.next_send_time(now, datagram_size_); release && *release > now) return std::nullopt;
+  return next_data();
 }
 
 // The pacer's bucket only changes when a packet leaves, so the release time
@@ -612,7 +612,8 @@ std::optional<std::size_t> Connection::write_reset(Instant now, std::span<std::b
 std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::byte> out) {
   const bool draining = state_ == State::draining;
   const bool cookie = state_ == State::cookie_sent;
-  const bool data = !draining && data_sendable(now);
+  auto next_frame = draining ? std::nullopt : sendable_data(now);
+  const bool data = next_frame.has_value();
   const bool eliciting_wanted =
       !draining && ((cookie && handshake_due_) || credit_pending_ || fin_pending_ || ping_pending_ || data || out_.has_skips());
   if (!eliciting_wanted && !acks_.ack_due(now)) return std::nullopt;
@@ -658,8 +659,8 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
       }
     });
   }
-  while (!draining && data_sendable(now)) {
-    auto [queue, next] = *next_data();
+  while (next_frame) {
+    auto [queue, next] = *next_frame;
     wire::DataFrame frame = next.frame;
     const std::size_t with_length = wire::data_frame_size(frame);
     if (with_length - wire::varint_size(frame.payload.size()) > w.remaining()) break;
@@ -671,10 +672,10 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     eliciting = true;
     // The last frame of a packet needs no length: it runs to the end. With
     // re-bundling, older chunks may still follow.
-    const auto following = data_sendable(now) ? next_data() : std::nullopt;
+    next_frame = sendable_data(now);
     const bool last = with_length > w.remaining() ||
                       (!config_.rebundle_small_chunks &&
-                       (!following || wire::data_frame_size(following->second.frame) > w.remaining() - with_length));
+                       (!next_frame || wire::data_frame_size(next_frame->second.frame) > w.remaining() - with_length));
     frame.explicit_length = !last;
     wire::encode_frame(w, frame);
     if (last) break;

@@ -119,7 +119,7 @@ class Connection {
   Duration drain_time() const noexcept;
   bool credit_allows(const NextData& next) const noexcept;
   std::optional<std::pair<SendQueue*, NextData>> next_data() const;
-  bool data_sendable(Instant now) const noexcept;
+  std::optional<std::pair<SendQueue*, NextData>> sendable_data(Instant now) const;
   bool data_waiting() const noexcept;
   std::optional<Instant> pacing_deadline() const noexcept;
   std::unique_ptr<cc::Controller> make_controller(std::uint64_t initial_window) const;

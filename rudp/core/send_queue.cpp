@@ -20,18 +20,14 @@ bool late(const std::optional<Instant>& deadline, Instant now, Duration one_way)
 }  // namespace
 
 Pushed SendQueue::push(std::span<const std::byte> message, const MessageOptions& options,
-                                         std::size_t chunk_size) {
+                       std::size_t chunk_size) {
   RUDP_ASSERT(chunk_size > 0);
   Unsent unsent;
-  unsent.size = message.size();
+  unsent.bytes.assign(message.begin(), message.end());
+  unsent.chunk_size = chunk_size;
+  unsent.count = static_cast<std::uint32_t>(std::max<std::size_t>(1, (message.size() + chunk_size - 1) / chunk_size));
   unsent.options = options;
-  const std::size_t count = std::max<std::size_t>(1, (message.size() + chunk_size - 1) / chunk_size);
-  unsent.pieces.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto piece = message.subspan(i * chunk_size, std::min(chunk_size, message.size() - i * chunk_size));
-    unsent.pieces.emplace_back(piece.begin(), piece.end());
-  }
-  buffered_ += unsent.size;
+  buffered_ += unsent.bytes.size();
   if (options.supersede_key) {
     // The front message may be under way (an unreliable one partly sent): it
     // is left to finish.
@@ -41,7 +37,7 @@ Pushed SendQueue::push(std::span<const std::byte> message, const MessageOptions&
     });
     if (old != unsent_.end()) {
       const Pushed pushed{true, old->options.receipt};
-      buffered_ -= old->size;
+      buffered_ -= old->bytes.size();
       *old = std::move(unsent);
       return pushed;
     }
@@ -74,10 +70,16 @@ bool SendQueue::reliable_room(std::uint32_t count) const noexcept {
 
 void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueNews& news) {
   retired_.clear();
+  // Chunks acknowledged while waiting to be re-sent leave the queue here.
+  while (!resend_.empty()) {
+    const Chunk* chunk = find(resend_.front());
+    if (chunk && !chunk->acked) break;
+    resend_.pop_front();
+  }
   while (!unsent_.empty() && late(unsent_.front().options.deadline, now, one_way)) {
     Unsent& front = unsent_.front();
     if (front.options.receipt) receipts.resolve(*front.options.receipt, ReceiptOutcome::expired);
-    buffered_ -= front.size;
+    buffered_ -= front.bytes.size();
     if (unreliable_fragment_ > 0) {
       unreliable_fragment_ = 0;
       ++next_unreliable_;
@@ -119,39 +121,41 @@ std::optional<NextData> SendQueue::peek() const noexcept {
   if (next_new_ < chunks_.size()) return NextData{frame_of(chunks_[next_new_]), 0, false};
   if (unsent_.empty()) return std::nullopt;
   const Unsent& front = unsent_.front();
-  const auto count = static_cast<std::uint32_t>(front.pieces.size());
   if (reliable(front.options.mode)) {
-    if (!reliable_room(count)) return std::nullopt;
-    std::uint64_t cost = 0;
-    for (const auto& piece : front.pieces) cost += chunk_cost(piece.size());
-    return NextData{{front.options.mode, channel_, next_sequence_, 0, count, true, front.pieces[0]}, cost, false};
+    if (!reliable_room(front.count)) return std::nullopt;
+    const std::uint64_t cost = front.bytes.size() + front.count * kChunkCreditOverhead;
+    return NextData{{front.options.mode, channel_, next_sequence_, 0, front.count, true, front.piece(0)}, cost, false};
   }
-  const bool numbered = wire::has_sequence(front.options.mode, count);
-  return NextData{{front.options.mode, channel_, numbered ? next_unreliable_ : 0, unreliable_fragment_, count, true,
-                   front.pieces[unreliable_fragment_]},
+  const bool numbered = wire::has_sequence(front.options.mode, front.count);
+  return NextData{{front.options.mode, channel_, numbered ? next_unreliable_ : 0, unreliable_fragment_, front.count,
+                   true, front.piece(unreliable_fragment_)},
                   0,
                   false};
 }
 
 void SendQueue::start_reliable(Unsent& message) {
-  const auto count = static_cast<std::uint32_t>(message.pieces.size());
   const std::uint64_t first = next_sequence_;
   const bool tracked = message.options.deadline || message.options.max_retransmits || message.options.receipt;
-  std::uint64_t cost = 0;
-  for (std::uint32_t i = 0; i < count; ++i) {
+  for (std::uint32_t i = 0; i < message.count; ++i) {
     Chunk chunk;
     chunk.sequence = next_sequence_++;
     chunk.fragment_index = i;
-    chunk.fragment_count = count;
+    chunk.fragment_count = message.count;
     chunk.mode = message.options.mode;
     chunk.tracked = tracked;
-    cost += chunk_cost(message.pieces[i].size());
-    chunk.bytes = std::move(message.pieces[i]);
+    if (message.count == 1) {
+      chunk.bytes = std::move(message.bytes);
+    } else {
+      const auto piece = message.piece(i);
+      chunk.bytes.assign(piece.begin(), piece.end());
+    }
     chunks_.push_back(std::move(chunk));
   }
   if (tracked) {
+    const std::uint64_t cost = (message.count == 1 ? chunks_.back().bytes.size() : message.bytes.size()) +
+                               message.count * kChunkCreditOverhead;
     tracked_.emplace(first, Tracked{message.options.deadline, message.options.max_retransmits,
-                                    message.options.receipt, count, count, cost});
+                                    message.options.receipt, message.count, message.count, cost});
   }
 }
 
@@ -172,9 +176,9 @@ std::optional<ReceiptId> SendQueue::on_sent() {
     Unsent& front = unsent_.front();
     if (!reliable(front.options.mode)) {
       const auto receipt = front.options.receipt;
-      if (++unreliable_fragment_ == front.pieces.size()) {
-        buffered_ -= front.size;
-        retired_ = std::move(front.pieces);
+      if (++unreliable_fragment_ == front.count) {
+        buffered_ -= front.bytes.size();
+        retired_ = std::move(front.bytes);
         unsent_.pop_front();
         unreliable_fragment_ = 0;
         ++next_unreliable_;
@@ -182,6 +186,7 @@ std::optional<ReceiptId> SendQueue::on_sent() {
       return receipt;
     }
     start_reliable(front);
+    retired_ = std::move(front.bytes);  // empty when it moved into its one chunk
     unsent_.pop_front();
   }
   chunks_[next_new_].sent = true;

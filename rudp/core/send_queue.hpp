@@ -142,9 +142,14 @@ class SendQueue {
 
  private:
   struct Unsent {
-    std::vector<std::vector<std::byte>> pieces;
-    std::size_t size = 0;
+    std::vector<std::byte> bytes;
+    std::size_t chunk_size = 0;  // of its fragments
+    std::uint32_t count = 1;     // fragments
     MessageOptions options;
+    std::span<const std::byte> piece(std::uint32_t index) const noexcept {
+      const std::size_t offset = index * chunk_size;
+      return std::span(bytes).subspan(offset, std::min(chunk_size, bytes.size() - offset));
+    }
   };
   // A reliable message under way with a deadline, a re-send limit or a receipt.
   struct Tracked {
@@ -179,11 +184,12 @@ class SendQueue {
   std::vector<std::uint64_t> skips_in_flight_;  // first sequences of SKIPs not yet acknowledged
 
   // The unreliable space: the message at unsent_.front() is under way when
-  // unreliable_fragment_ > 0. The last one sent is kept until the next
-  // change, so the payload of the frame that finished it stays readable.
+  // unreliable_fragment_ > 0. The bytes of the last message that left the
+  // unsent queue are kept until the next change, so the payload of the
+  // frame that took it out stays readable.
   std::uint64_t next_unreliable_ = 0;
   std::uint32_t unreliable_fragment_ = 0;
-  std::vector<std::vector<std::byte>> retired_;
+  std::vector<std::byte> retired_;
 };
 
 }  // namespace rudp::core

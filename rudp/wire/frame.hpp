@@ -17,8 +17,9 @@
 
 namespace rudp::wire {
 
-/// The type byte of every frame but DATA, which uses 0x80-0xbf (DataFlag).
-/// 0x0a-0x7f and 0xc0-0xff are reserved for later frames: unknown_frame today.
+/// The type byte of every frame but DATA, which uses 0x80-0x9f (data_flag).
+/// 0x0a-0x7f are reserved for later frames, and 0xa0-0xff are DATA with a
+/// reserved flag set: unknown_frame today.
 enum class FrameType : std::uint8_t {
   padding = 0x00,
   ping = 0x01,
