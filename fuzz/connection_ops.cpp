@@ -457,8 +457,8 @@ class Harness {
     const std::uint64_t window = connection_config().receive_window;
     require(stats->receive_credit <= window, "the credit granted stays within the receive window");
     if (pristine_) require(stats->send_credit <= window, "a genuine peer grants no more than its window");
-    if (const auto next = side.endpoint.next_message_size(h)) {
-      require(*next <= window, "a ready message fits in the receive window");
+    if (const auto next = side.endpoint.next_message(h)) {
+      require(next->size <= window, "a ready message fits in the receive window");
     }
   }
 
@@ -764,13 +764,13 @@ class Harness {
     std::uint64_t drained = 0;
     while (true) {
       if (primary) check_window(side, *h);
-      const auto next = side.endpoint.next_message_size(*h);
+      const auto next = side.endpoint.next_message(*h);
       const auto got = message ? side.endpoint.receive_message(*h, out) : side.endpoint.receive(*h, out);
       require_handle_error(side, *h, got.error());
       if (!got) {
         if (primary && got.error() == errc::end_of_stream) check_end_of_stream(stream);
         if (primary && got.error() == errc::buffer_too_small) {
-          require(next && *next > size, "buffer_too_small only for a larger message");
+          require(next && next->size > size, "buffer_too_small only for a larger message");
           if (stream.boundaries && !stream.forged) {
             require(!stream.messages.empty() && stream.messages.front() > size,
                     "the message kept is the next one sent");
@@ -779,7 +779,7 @@ class Harness {
         break;
       }
       require(*got <= size, "a read fits its buffer");
-      if (message) require(next && *next == *got, "receive_message returns the announced size");
+      if (message) require(next && next->size == *got, "receive_message returns the announced size");
       if (primary) {
         check_read(stream, std::span(out).first(*got));
         drained += *got;
@@ -840,7 +840,7 @@ class Harness {
     require_handle_error(side, *h, side.endpoint.stats(*h).error());
     require_handle_error(side, *h, side.endpoint.receive(*h, out).error());
     require_handle_error(side, *h, side.endpoint.receive_message(*h, out).error());
-    require(!side.endpoint.next_message_size(*h) || open(side, *h), "no message on a handle not open");
+    require(!side.endpoint.next_message(*h) || open(side, *h), "no message on a handle not open");
     settle();
   }
 

@@ -58,6 +58,13 @@ struct ConnectionConfig {
   std::size_t receive_window = 4u << 20;
   /// Largest message send_message() accepts, in bytes. Range: [1, 256 MiB].
   std::size_t max_message_size = 1u << 20;
+  /// Bytes of unreliable fragments held while their messages are reassembled;
+  /// when full, the oldest partial message is dropped. Range: [max_datagram_size, 1 GiB].
+  std::size_t reassembly_buffer = 2u << 20;
+  /// A partial unreliable message is dropped this long after its first fragment arrived. Range: [1 ms, 1 min].
+  Duration reassembly_timeout = 1s;
+  /// Bytes of arrived unreliable messages held until read; when full, new ones are dropped. Range: [0, 1 GiB].
+  std::size_t unreliable_buffer = 1u << 20;
   /// Who decides how many bytes may be in flight.
   CongestionControl congestion_control = CongestionControl::cubic;
   /// The window of CongestionControl::fixed, in bytes. Range: [2 x max_datagram_size, 1 GiB].

@@ -23,6 +23,7 @@
 #include "rudp/clock.hpp"
 #include "rudp/config.hpp"
 #include "rudp/event.hpp"
+#include "rudp/message.hpp"
 #include "rudp/result.hpp"
 #include "rudp/stats.hpp"
 
@@ -77,22 +78,38 @@ class Endpoint {
   /// invalid_handle, connection_closed.
   Result<std::size_t> send(ConnectionHandle connection, std::span<const std::byte> bytes);
 
-  /// Messages: queues `message` whole, or not at all. Errors: would_block
-  /// (no room now: wait for Writable), message_too_large, invalid_handle,
-  /// connection_closed.
-  std::error_code send_message(ConnectionHandle connection, std::span<const std::byte> message);
+  /// Messages: queues `message` whole, or not at all, on `options.channel`
+  /// in that channel's mode (or options.mode). Messages larger than a
+  /// datagram are fragmented, in every mode; an unreliable one with a lost
+  /// fragment is dropped whole. Errors: would_block (no room in the send
+  /// buffer now: wait for Writable), message_too_large (beyond
+  /// max_message_size, or for a reliable mode beyond the peer's window),
+  /// invalid_handle, connection_closed.
+  std::error_code send_message(ConnectionHandle connection, std::span<const std::byte> message,
+                               const SendOptions& options = {});
 
-  /// Byte stream: reads up to out.size() bytes in order, across message
-  /// boundaries. Errors: would_block (nothing yet), end_of_stream (the peer
-  /// finished and all was read), invalid_handle.
+  /// Sets how `channel` sends from now on: its mode, priority class and
+  /// weight. Messages queued or in flight keep the mode they were sent with
+  /// and are delivered as that mode promises; only later messages use the
+  /// new one. May be called right after connect(). Errors: invalid_handle,
+  /// invalid_config (weight 0), connection_closed.
+  std::error_code configure_channel(ConnectionHandle connection, ChannelId channel, const ChannelConfig& config);
+
+  /// Byte stream: reads up to out.size() bytes of arrived messages, in the
+  /// order they became ready, across message (and channel) boundaries; with
+  /// only channel 0 reliable-ordered in use, that is the sent stream.
+  /// Errors: would_block (nothing yet), end_of_stream (the peer finished and
+  /// all was read), invalid_handle.
   Result<std::size_t> receive(ConnectionHandle connection, std::span<std::byte> out);
 
-  /// Messages: reads the next whole message into `out` and returns its size.
+  /// Messages: reads the next whole message, of any channel, into `out` and
+  /// returns its size. Messages of all channels come in the order they
+  /// became ready; next_message() tells its channel and mode first.
   /// Errors: would_block, buffer_too_small (message kept), end_of_stream, invalid_handle.
   Result<std::size_t> receive_message(ConnectionHandle connection, std::span<std::byte> out);
 
-  /// Size of the next whole message receive_message() would return, if one is ready.
-  std::optional<std::size_t> next_message_size(ConnectionHandle connection) const;
+  /// Size, channel and mode of the message receive_message() would return, if one is ready.
+  std::optional<MessageInfo> next_message(ConnectionHandle connection) const;
 
   /// Graceful close of this side's direction: FIN goes out once everything
   /// queued is acknowledged; the peer may go on sending until its own FIN.

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <variant>
 
+#include "rudp/types.hpp"
+
 namespace rudp {
 
 /// Names a connection of one endpoint: a slot index and the generation of its
@@ -62,6 +64,27 @@ struct Congestion {
   std::uint64_t bandwidth_estimate = 0;  ///< bytes per second; 0 when the controller has no estimate
 };
 
+/// What became of a message sent with SendOptions::receipt.
+enum class ReceiptOutcome : std::uint8_t {
+  acknowledged,  ///< the peer acknowledged all of it
+  lost,          ///< unreliable: a packet carrying it was lost; reliable: max_retransmits ran out,
+                 ///< or the connection ended before it was acknowledged
+  expired,       ///< its deadline passed before it was acknowledged; the peer was told to skip it
+  superseded,    ///< replaced, unsent, by a newer message with the same supersede key
+};
+
+/// A short English name of `outcome`, for logs.
+const char* to_string(ReceiptOutcome outcome) noexcept;
+
+/// The fate of a message that asked for a receipt; exactly one per such
+/// message. When the connection ends, open receipts fire `lost` before Closed.
+struct Receipt {
+  ConnectionHandle connection;
+  ChannelId channel = 0;
+  std::uint64_t tag = 0;  ///< SendOptions::receipt
+  ReceiptOutcome outcome = ReceiptOutcome::acknowledged;
+};
+
 /// The connection ended; its handle is no longer valid.
 struct Closed {
   ConnectionHandle connection;
@@ -69,6 +92,6 @@ struct Closed {
   std::uint64_t error_code = 0;  ///< the application's code from CLOSE or RESET, when there was one
 };
 
-using Event = std::variant<Connected, Readable, Writable, PeerFinished, Congestion, Closed>;
+using Event = std::variant<Connected, Readable, Writable, PeerFinished, Congestion, Receipt, Closed>;
 
 }  // namespace rudp

@@ -31,6 +31,13 @@ struct ConnectionStats {
   std::uint64_t tail_loss_probes = 0;         ///< first timeouts answered with a probe, window kept
   std::uint64_t spurious_retransmissions = 0;  ///< packets declared lost that were acknowledged later
   std::uint64_t malformed_dropped = 0;        ///< datagrams for this connection that failed to parse
+  std::uint64_t messages_expired = 0;     ///< sent messages dropped or abandoned at their deadline
+  std::uint64_t messages_abandoned = 0;   ///< reliable messages given up after max_retransmits
+  std::uint64_t messages_superseded = 0;  ///< unsent messages replaced by a newer one with the same key
+  std::uint64_t messages_skipped = 0;     ///< reliable messages the peer abandoned, skipped on arrival
+  std::uint64_t messages_stale = 0;       ///< unreliable-sequenced messages dropped as older than one delivered
+  std::uint64_t unreliable_dropped = 0;   ///< unreliable messages dropped because unreliable_buffer was full
+  std::uint64_t reassembly_dropped = 0;   ///< partial unreliable messages dropped (timeout or reassembly_buffer full)
   std::uint64_t bytes_sent = 0;               ///< datagram bytes
   std::uint64_t bytes_received = 0;           ///< datagram bytes
   std::uint64_t probe_timeouts = 0;

@@ -13,6 +13,10 @@ struct ConnectionId {
   friend constexpr auto operator<=>(ConnectionId, ConnectionId) = default;
 };
 
+/// A channel of a connection, 0-255. Each channel has its own sequence
+/// numbers, so head-of-line blocking on one never delays another.
+using ChannelId = std::uint8_t;
+
 /// How a message is delivered. The numeric values are also the DATA frame's
 /// two mode bits (rudp/wire/WIRE.md), so they never change.
 enum class DeliveryMode : std::uint8_t {

@@ -660,7 +660,12 @@ Result<std::size_t> Connection::send(std::span<const std::byte> bytes) {
   return taken;
 }
 
-std::error_code Connection::send_message(std::span<const std::byte> message) {
+std::error_code Connection::configure_channel(ChannelId, const ChannelConfig& config) {
+  if (config.weight == 0) return errc::invalid_config;
+  return {};
+}
+
+std::error_code Connection::send_message(std::span<const std::byte> message, const SendOptions&) {
   if (closed_ || close_requested_) return errc::connection_closed;
   // The peer's window is known from the SYN-ACK on; a message must fit in it
   // whole, chunk overheads included, or it could never be delivered.

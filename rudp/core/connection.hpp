@@ -19,6 +19,7 @@
 #include "rudp/clock.hpp"
 #include "rudp/config.hpp"
 #include "rudp/event.hpp"
+#include "rudp/message.hpp"
 #include "rudp/result.hpp"
 #include "rudp/stats.hpp"
 #include "rudp/types.hpp"
@@ -64,10 +65,15 @@ class Connection {
   // --- commands (see rudp::Endpoint for their contracts) ---------------
 
   Result<std::size_t> send(std::span<const std::byte> bytes);
-  std::error_code send_message(std::span<const std::byte> message);
+  std::error_code send_message(std::span<const std::byte> message, const SendOptions& options);
+  std::error_code configure_channel(ChannelId channel, const ChannelConfig& config);
   Result<std::size_t> receive(std::span<std::byte> out);
   Result<std::size_t> receive_message(std::span<std::byte> out);
-  std::optional<std::size_t> next_message_size() const noexcept { return recv_.next_message_size(); }
+  std::optional<MessageInfo> next_message() const noexcept {
+    const auto size = recv_.next_message_size();
+    if (!size) return std::nullopt;
+    return MessageInfo{*size, 0, DeliveryMode::reliable_ordered};
+  }
   void close() noexcept;
   void abort(std::uint64_t error_code) noexcept;
   /// Switches every knob on the live connection (a profile switch): timers,

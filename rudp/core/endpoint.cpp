@@ -31,6 +31,16 @@ const char* to_string(CloseReason reason) noexcept {
   return "unknown";
 }
 
+const char* to_string(ReceiptOutcome outcome) noexcept {
+  switch (outcome) {
+    case ReceiptOutcome::acknowledged: return "acknowledged";
+    case ReceiptOutcome::lost: return "lost";
+    case ReceiptOutcome::expired: return "expired";
+    case ReceiptOutcome::superseded: return "superseded";
+  }
+  return "unknown";
+}
+
 namespace {
 
 // SYN-ACKs waiting to be polled out. A flood of SYNs finds this full and is
@@ -323,10 +333,18 @@ Result<std::size_t> Endpoint::send(ConnectionHandle connection, std::span<const 
   return c->send(bytes);
 }
 
-std::error_code Endpoint::send_message(ConnectionHandle connection, std::span<const std::byte> message) {
+std::error_code Endpoint::send_message(ConnectionHandle connection, std::span<const std::byte> message,
+                                       const SendOptions& options) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
-  return c->send_message(message);
+  return c->send_message(message, options);
+}
+
+std::error_code Endpoint::configure_channel(ConnectionHandle connection, ChannelId channel,
+                                            const ChannelConfig& config) {
+  auto* c = impl_->find(connection);
+  if (!c) return errc::invalid_handle;
+  return c->configure_channel(channel, config);
 }
 
 Result<std::size_t> Endpoint::receive(ConnectionHandle connection, std::span<std::byte> out) {
@@ -341,9 +359,9 @@ Result<std::size_t> Endpoint::receive_message(ConnectionHandle connection, std::
   return c->receive_message(out);
 }
 
-std::optional<std::size_t> Endpoint::next_message_size(ConnectionHandle connection) const {
+std::optional<MessageInfo> Endpoint::next_message(ConnectionHandle connection) const {
   const auto* c = impl_->find(connection);
-  return c ? c->next_message_size() : std::nullopt;
+  return c ? c->next_message() : std::nullopt;
 }
 
 std::error_code Endpoint::close(ConnectionHandle connection) {
