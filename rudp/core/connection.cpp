@@ -589,6 +589,9 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     fin_pending_ = false;
     frames.close = eliciting = true;
   }
+  // A frame written without its length runs to the end of the packet, so
+  // nothing (not even a re-bundled copy) may follow it.
+  bool ended = false;
   while (!draining && data_sendable(now)) {
     Chunk& chunk = *send_.next_to_send();
     wire::DataFrame frame = data_frame(chunk);
@@ -603,16 +606,20 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
     frames.chunks.push_back(chunk.sequence);
     eliciting = true;
     // The last frame of a packet needs no length: it runs to the end. With
-    // re-bundling, older chunks may still follow.
+    // re-bundling, older chunks may still follow, unless this frame fits
+    // only without its length.
     const Chunk* next = data_sendable(now) ? send_.peek() : nullptr;
-    const bool last = !config_.rebundle_small_chunks &&
-                      (with_length > w.remaining() || !next ||
-                       wire::data_frame_size(data_frame(*next)) > w.remaining() - with_length);
+    const bool last = with_length > w.remaining() ||
+                      (!config_.rebundle_small_chunks &&
+                       (!next || wire::data_frame_size(data_frame(*next)) > w.remaining() - with_length));
     frame.explicit_length = !last;
     wire::encode_frame(w, frame);
-    if (last) break;
+    if (last) {
+      ended = true;
+      break;
+    }
   }
-  if (config_.rebundle_small_chunks && !draining && eliciting) rebundle(w, frames);
+  if (config_.rebundle_small_chunks && !draining && eliciting && !ended) rebundle(w, frames);
   if (ping_pending_ && !eliciting) {
     wire::encode_frame(w, wire::PingFrame{});
     eliciting = true;
