@@ -3,7 +3,8 @@
 #   ./run.sh test   build everything, run the tests (plain and under ASan+UBSan),
 #                   replay the fuzz corpora and fuzz every target for a while
 #   ./run.sh demo   build and run the demo: the wire format, a connection over
-#                   a lossy simulated link, and the profiles compared
+#                   a lossy simulated link, the profiles compared, and the
+#                   delivery modes compared, with charts (gnuplot)
 # As root it installs missing Debian packages itself; otherwise it prints the
 # apt-get line to run and stops.
 set -euo pipefail
@@ -83,7 +84,7 @@ run_tests() {
 }
 
 run_demo() {
-  ensure_packages cmake ninja-build g++ libxxhash-dev
+  ensure_packages cmake ninja-build g++ libxxhash-dev gnuplot-nox
   configure_and_build build-demo -DCMAKE_BUILD_TYPE=Release -DRUDP_TESTS=OFF -DRUDP_FUZZ=OFF >/dev/null
   echo "== 1. The wire format: a handshake and a data exchange, field by field"
   build-demo/examples/rudp_wire_tour
@@ -93,6 +94,18 @@ run_demo() {
   echo
   echo "== 3. The profiles compared over simulated links (quick run; the full one: build-demo/bench/rudp_compare)"
   build-demo/bench/rudp_compare --quick --csv build-demo/compare.csv
+  echo
+  echo "== 4. The delivery modes compared: game-like and voice-like traffic, every mode and profile,"
+  echo "==    RTT 50 and 150 ms, 0-10% loss (bench/modes/modes.cpp), each mode's promises checked"
+  rm -rf build-demo/modes-samples build-demo/plots
+  build-demo/bench/rudp_modes --check --csv build-demo/modes.csv --samples-dir build-demo/modes-samples
+  gnuplot -e "csv='build-demo/modes.csv'; samples='build-demo/modes-samples'; out='build-demo/plots'" \
+    bench/modes/plot.gp
+  echo
+  echo "run.sh demo: the modes table as CSV: build-demo/modes.csv; latency samples: build-demo/modes-samples/"
+  echo "run.sh demo: charts (realtime profile, 150 ms RTT; CDFs at 5% loss):"
+  local png
+  for png in build-demo/plots/*.png; do echo "  $png"; done
 }
 
 case "${1:-}" in

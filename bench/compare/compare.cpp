@@ -39,6 +39,8 @@
 #include <rudp/endpoint.hpp>
 #include <rudp/sim.hpp>
 
+#include "common/options.hpp"
+
 namespace {
 
 using namespace rudp;
@@ -67,22 +69,7 @@ struct Plan {
 constexpr Plan kFullPlan{5, 5s, 20s, 20s};
 constexpr Plan kQuickPlan{3, 2s, 4s, 4s};
 
-struct NamedProfile {
-  Profile profile;
-  const char* name;
-};
-constexpr std::array<NamedProfile, 3> kProfiles{{
-    {Profile::tcp_friendly, "tcp_friendly"},
-    {Profile::fast, "fast"},
-    {Profile::realtime, "realtime"},
-}};
-
-const char* name_of(Profile p) {
-  for (const NamedProfile& n : kProfiles) {
-    if (n.profile == p) return n.name;
-  }
-  return "?";
-}
+const char* name_of(Profile p) { return bench::name_of(bench::kProfileNames, p); }
 
 struct Cell {
   Profile profile;
@@ -570,40 +557,6 @@ void print_usage(const char* argv0) {
       seconds(kFullPlan.warmup), seconds(kFullPlan.measure), seconds(kFullPlan.messages));
 }
 
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-// Numbers in [low, high), comma-separated; a trailing % is allowed.
-std::optional<std::vector<double>> parse_numbers(const std::string& text, double low, double high) {
-  std::vector<double> out;
-  for (std::string item : split(text)) {
-    if (!item.empty() && item.back() == '%') item.pop_back();
-    char* end = nullptr;
-    const double value = std::strtod(item.c_str(), &end);
-    if (item.empty() || end != item.c_str() + item.size() || !(value >= low && value < high)) return std::nullopt;
-    out.push_back(value);
-  }
-  return out;
-}
-
-std::optional<std::vector<Profile>> parse_profiles(const std::string& text) {
-  std::vector<Profile> out;
-  for (const std::string& item : split(text)) {
-    const auto it = std::find_if(kProfiles.begin(), kProfiles.end(), [&](const NamedProfile& n) { return item == n.name; });
-    if (it == kProfiles.end()) return std::nullopt;
-    out.push_back(it->profile);
-  }
-  return out;
-}
-
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -615,15 +568,15 @@ std::optional<Options> parse(int argc, char** argv) {
     } else if (arg == "--quick") {
       o.quick = true;
     } else if (arg == "--profiles" && has_value) {
-      auto v = parse_profiles(argv[++i]);
+      auto v = bench::parse_names(argv[++i], bench::kProfileNames);
       if (!v) return std::nullopt;
       o.profiles = std::move(*v);
     } else if (arg == "--rtt" && has_value) {
-      auto v = parse_numbers(argv[++i], 1, 10'000);
+      auto v = bench::parse_numbers(argv[++i], 1, 10'000);
       if (!v) return std::nullopt;
       o.rtt_ms = std::move(*v);
     } else if (arg == "--loss" && has_value) {
-      auto v = parse_numbers(argv[++i], 0, 100);
+      auto v = bench::parse_numbers(argv[++i], 0, 100);
       if (!v) return std::nullopt;
       o.loss_percent = std::move(*v);
     } else if (arg == "--csv" && has_value) {

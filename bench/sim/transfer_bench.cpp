@@ -37,6 +37,8 @@
 #include <rudp/endpoint.hpp>
 #include <rudp/sim.hpp>
 
+#include "common/options.hpp"
+
 namespace {
 
 using namespace rudp;
@@ -376,32 +378,6 @@ void print_usage(const char* argv0) {
       argv0);
 }
 
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::uint64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return value;
-}
-
-std::optional<std::vector<double>> parse_percents(const std::string& text) {
-  std::vector<double> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    std::string item = text.substr(start, comma - start);
-    if (!item.empty() && item.back() == '%') item.pop_back();
-    char* end = nullptr;
-    const double value = std::strtod(item.c_str(), &end);
-    if (item.empty() || end != item.c_str() + item.size() || !(value >= 0 && value <= 100)) return std::nullopt;
-    out.push_back(value);
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -411,15 +387,15 @@ std::optional<Options> parse(int argc, char** argv) {
       print_usage(argv[0]);
       std::exit(0);
     } else if (arg == "--size" && has_value) {
-      const auto v = parse_u64(argv[++i]);
+      const auto v = bench::parse_u64(argv[++i]);
       if (!v || *v == 0) return std::nullopt;
       o.size = *v;
     } else if (arg == "--loss" && has_value) {
-      auto v = parse_percents(argv[++i]);
+      auto v = bench::parse_numbers(argv[++i], [](double p) { return p >= 0 && p <= 100; });
       if (!v) return std::nullopt;
       o.loss_percent = std::move(*v);
     } else if (arg == "--seed" && has_value) {
-      const auto v = parse_u64(argv[++i]);
+      const auto v = bench::parse_u64(argv[++i]);
       if (!v) return std::nullopt;
       o.seed = *v;
     } else {

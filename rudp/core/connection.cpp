@@ -659,6 +659,9 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
       }
     });
   }
+  // A frame written without its length runs to the end of the packet, so
+  // nothing (not even a re-bundled copy) may follow it.
+  bool ended = false;
   while (next_frame) {
     auto [queue, next] = *next_frame;
     wire::DataFrame frame = next.frame;
@@ -678,9 +681,12 @@ std::optional<std::size_t> Connection::write_packet(Instant now, std::span<std::
                        (!next_frame || wire::data_frame_size(next_frame->second.frame) > w.remaining() - with_length));
     frame.explicit_length = !last;
     wire::encode_frame(w, frame);
-    if (last) break;
+    if (last) {
+      ended = true;
+      break;
+    }
   }
-  if (config_.rebundle_small_chunks && !draining && eliciting) rebundle(w, frames);
+  if (config_.rebundle_small_chunks && !draining && eliciting && !ended) rebundle(w, frames);
   if (ping_pending_ && !eliciting) {
     wire::encode_frame(w, wire::PingFrame{});
     eliciting = true;
