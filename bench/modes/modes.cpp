@@ -18,9 +18,9 @@
 // the receiver checks every message it reads against what was sent. Latency
 // runs from the instant the application produced the message to the instant
 // receive_message returned it, in virtual time. After the last message the
-// run drains until every message has its receipt, at most kDrain longer; a
-// message not read by then counts as not delivered. Per cell, the seeds'
-// messages are pooled: latency percentiles (nearest rank) are over every
+// run drains until every message has its receipt and nothing is in flight,
+// at most kDrain longer; a message not read by then counts as not
+// delivered. Per cell, the seeds' messages are pooled: latency percentiles (nearest rank) are over every
 // delivered message, percentages over every message sent.
 //
 // late or expired: delivered after the stream's late threshold, or never
@@ -308,7 +308,12 @@ class Run {
     }
     const std::uint64_t wire_start = wire_bytes();
     produce(seed, length);
-    drive_until(net_.now() + kDrain, [&] { return receipts_pending_ == 0; });
+    // An expired message's receipt comes when the sender gives it up; the
+    // SKIP that lets ordered delivery pass it may still be on its way, so
+    // the drain also waits for nothing to be in flight.
+    drive_until(net_.now() + kDrain, [&] {
+      return receipts_pending_ == 0 && client_.stats(conn_).value_or(ConnectionStats{}).bytes_in_flight == 0;
+    });
     out_.wire_bytes = wire_bytes() - wire_start;
     out_.client = client_.stats(conn_).value_or(ConnectionStats{});
     if (server_conn_) out_.server = server_.stats(*server_conn_).value_or(ConnectionStats{});

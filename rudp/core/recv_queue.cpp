@@ -21,9 +21,10 @@ void RecvQueue::mark_done(std::uint64_t first, std::uint64_t count) {
 }
 
 bool RecvQueue::complete(std::uint64_t first, std::uint32_t count, bool& consistent) const {
+  auto it = pending_.find(first);
+  if (count == 1) return it != pending_.end();
   const auto arrived = arrived_.find(first);
   if (arrived == arrived_.end() || arrived->second < count) return false;
-  auto it = pending_.find(first);
   const DeliveryMode mode = it->second.mode;
   for (std::uint32_t i = 0; i < count; ++i, ++it) {
     if (it == pending_.end() || it->first != first + i || it->second.index != i || it->second.count != count ||
@@ -40,6 +41,14 @@ void RecvQueue::deliver(std::uint64_t first, std::uint32_t count, Inbox& inbox) 
   message.channel = channel_;
   auto it = pending_.find(first);
   message.mode = it->second.mode;
+  if (count == 1) {
+    message.cost = chunk_cost(it->second.bytes.size());
+    message.bytes = std::move(it->second.bytes);
+    pending_.erase(it);
+    mark_done(first, 1);
+    inbox.push(std::move(message));
+    return;
+  }
   std::size_t size = 0;
   auto scan = it;
   for (std::uint32_t i = 0; i < count; ++i, ++scan) size += scan->second.bytes.size();
@@ -82,7 +91,7 @@ ChunkVerdict RecvQueue::on_chunk(const wire::DataFrame& frame, Inbox& inbox) {
   if (!inbox.charge(chunk_cost(frame.payload.size()))) return ChunkVerdict::violation;
   pending_.emplace(frame.sequence, Piece{frame.fragment_index, frame.fragment_count, frame.mode,
                                          std::vector<std::byte>(frame.payload.begin(), frame.payload.end())});
-  ++arrived_[first];
+  if (frame.fragment_count > 1) ++arrived_[first];
   if (frame.mode == DeliveryMode::reliable_unordered) {
     bool consistent = true;
     if (complete(first, frame.fragment_count, consistent)) deliver(first, frame.fragment_count, inbox);
