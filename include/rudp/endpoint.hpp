@@ -74,7 +74,8 @@ class Endpoint {
   void set_accept_incoming(bool accept) noexcept;
 
   /// Byte stream: queues as much of `bytes` as the send buffer has room for
-  /// and returns how many it took (would_block when none). Errors:
+  /// and returns how many it took (would_block when none). The stream is
+  /// always reliable-ordered on channel 0, whatever channel 0's mode. Errors:
   /// invalid_handle, connection_closed.
   Result<std::size_t> send(ConnectionHandle connection, std::span<const std::byte> bytes);
 

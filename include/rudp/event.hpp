@@ -66,7 +66,7 @@ struct Congestion {
 
 /// What became of a message sent with SendOptions::receipt.
 enum class ReceiptOutcome : std::uint8_t {
-  acknowledged,  ///< the peer acknowledged all of it
+  acknowledged,  ///< all of it reached the peer (an unreliable-sequenced one may still be dropped there as stale)
   lost,          ///< unreliable: a packet carrying it was lost; reliable: max_retransmits ran out,
                  ///< or the connection ended before it was acknowledged
   expired,       ///< its deadline passed before it was acknowledged; the peer was told to skip it

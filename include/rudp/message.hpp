@@ -18,8 +18,8 @@ namespace rudp {
 struct ChannelConfig {
   /// Mode of the messages sent on the channel from now on.
   DeliveryMode mode = DeliveryMode::reliable_ordered;
-  /// Priority class: a channel with data to send in a higher class always
-  /// goes before every channel of a lower one.
+  /// Priority class, larger numbers first: a channel with data to send in a
+  /// higher class always goes before every channel of a lower one.
   std::uint8_t priority = 0;
   /// Share of the link within its priority class, relative to the weights of
   /// the class's other busy channels (weighted fair queueing). Range: [1, 255].
@@ -32,10 +32,13 @@ struct SendOptions {
   ChannelId channel = 0;
   /// This message's mode instead of the channel's.
   std::optional<DeliveryMode> mode;
-  /// When the message becomes worthless. One that cannot reach the peer by
-  /// then (now + smoothed RTT / 2 > deadline) is not sent or re-sent any more;
-  /// a reliable one is abandoned by both sides: the receiver is told, and
-  /// ordered delivery skips it instead of waiting (PR-SCTP's FORWARD-TSN).
+  /// When the message becomes worthless, on the clock the endpoint is driven
+  /// with. One that cannot reach the peer by then (now + smoothed RTT / 2 >
+  /// deadline) is not sent or re-sent any more; a reliable one is abandoned
+  /// by both sides: the receiver is told, and ordered delivery skips it
+  /// instead of waiting (PR-SCTP's FORWARD-TSN). A deadline closer than
+  /// about one RTT plus the loss-detection delay leaves no time for a
+  /// re-send: the message is then in effect unreliable.
   std::optional<Instant> deadline;
   /// Reliable modes: after this many re-sends of any of its fragments the
   /// message is abandoned as with a deadline. Unset: re-sent until acknowledged.
