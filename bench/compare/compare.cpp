@@ -40,11 +40,15 @@
 #include <rudp/sim.hpp>
 
 #include "common/options.hpp"
+#include "common/sim_run.hpp"
 
 namespace {
 
 using namespace rudp;
 using namespace std::chrono_literals;
+using bench::make_endpoint;
+using bench::quantile;
+using bench::splitmix64;
 
 const Address kClient = Address::v4({10, 0, 0, 1}, 4000);
 const Address kServer = Address::v4({10, 0, 0, 2}, 5000);
@@ -94,13 +98,6 @@ sim::LinkConfig path_config(const Cell& cell) {
   return link;
 }
 
-std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9e3779b97f4a7c15;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-  return x ^ (x >> 31);
-}
-
 // Bytes [offset, offset + out.size()) of the stream named `key`, whose k-th
 // 8-byte word is splitmix64(key + k) in host order: any piece of it can be
 // made alone, so the receiver checks what arrives without keeping what was sent.
@@ -118,19 +115,6 @@ void fill_stream(std::uint64_t key, std::uint64_t offset, std::span<std::byte> o
     const std::uint64_t pos = offset + i;
     out[i] = static_cast<std::byte>(splitmix64(key + pos / 8) >> (8 * (pos % 8)));
   }
-}
-
-Endpoint make_endpoint(std::uint64_t seed, bool listen, const ConnectionConfig& incoming) {
-  EndpointConfig c;
-  c.seed = seed;
-  c.accept_incoming = listen;
-  c.incoming = incoming;
-  auto endpoint = Endpoint::create(c, Instant{});
-  if (!endpoint) {
-    std::fprintf(stderr, "Endpoint::create: %s\n", endpoint.error().message().c_str());
-    std::exit(2);
-  }
-  return std::move(endpoint).value();
 }
 
 // A client and a listening server with `cell`'s profile on `cell`'s path, and
@@ -409,13 +393,6 @@ MessageRun run_messages(const Cell& cell, std::uint64_t seed, const Plan& plan) 
   return run;
 }
 
-// The value at quantile q of sorted `v` (nearest rank); 0 when empty.
-double quantile(const std::vector<double>& sorted, double q) noexcept {
-  if (sorted.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   if (v.empty()) return 0;
@@ -489,8 +466,8 @@ CellResult run_cell(const Cell& cell, const Plan& plan) {
     s.packets_lost.push_back(static_cast<double>(bulk.client.packets_lost));
     s.chunks_retransmitted.push_back(static_cast<double>(bulk.client.chunks_retransmitted));
     std::sort(msg.latency_ms.begin(), msg.latency_ms.end());
-    s.p50_ms.push_back(quantile(msg.latency_ms, 0.50));
-    s.p99_ms.push_back(quantile(msg.latency_ms, 0.99));
+    s.p50_ms.push_back(quantile(msg.latency_ms, 0.50).value_or(0));
+    s.p99_ms.push_back(quantile(msg.latency_ms, 0.99).value_or(0));
     s.max_ms.push_back(msg.latency_ms.empty() ? 0 : msg.latency_ms.back());
     s.message_overhead.push_back(msg.overhead);
     s.message_srtt_ms.push_back(ms(msg.client.smoothed_rtt));

@@ -60,11 +60,15 @@
 #include <rudp/sim.hpp>
 
 #include "common/options.hpp"
+#include "common/sim_run.hpp"
 
 namespace {
 
 using namespace rudp;
 using namespace std::chrono_literals;
+using bench::make_endpoint;
+using bench::quantile;
+using bench::splitmix64;
 
 const Address kClient = Address::v4({10, 0, 0, 1}, 4000);
 const Address kServer = Address::v4({10, 0, 0, 2}, 5000);
@@ -156,13 +160,6 @@ sim::LinkConfig path_config(const Cell& cell) {
   link.rate_bits_per_second = kLinkRate;
   link.queue_bytes = static_cast<std::size_t>(static_cast<double>(kLinkRate) / 8 * cell.rtt_ms / 1000);
   return link;
-}
-
-std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9e3779b97f4a7c15;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-  return x ^ (x >> 31);
 }
 
 // The workload's own generator (sizes, event gaps): splitmix64 over a counter,
@@ -262,19 +259,6 @@ struct RunOutput {
   Tally bad_receipts;                   // for a message that was never sent, or a second one
   Tally info_mismatches;                // MessageInfo naming another channel, mode or size
 };
-
-Endpoint make_endpoint(std::uint64_t seed, bool listen, const ConnectionConfig& incoming) {
-  EndpointConfig c;
-  c.seed = seed;
-  c.accept_incoming = listen;
-  c.incoming = incoming;
-  auto endpoint = Endpoint::create(c, Instant{});
-  if (!endpoint) {
-    std::fprintf(stderr, "Endpoint::create: %s\n", endpoint.error().message().c_str());
-    std::exit(2);
-  }
-  return std::move(endpoint).value();
-}
 
 // A client sending the workload and a server reading it, on one network.
 class Run {
@@ -690,13 +674,6 @@ CellResult run_cell(const Cell& cell, const Plan& plan, bool strict) {
   std::sort(result.main.latency_ms.begin(), result.main.latency_ms.end());
   if (result.events) std::sort(result.events->latency_ms.begin(), result.events->latency_ms.end());
   return result;
-}
-
-// The value at quantile q of sorted `v` (nearest rank); nullopt when empty.
-std::optional<double> quantile(const std::vector<double>& sorted, double q) noexcept {
-  if (sorted.empty()) return std::nullopt;
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
 std::string format(std::optional<double> v, const char* spec, const char* none) {
