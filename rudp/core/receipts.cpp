@@ -52,6 +52,14 @@ void Receipts::resolve(ReceiptId id, ReceiptOutcome outcome) {
   release(id);
 }
 
+void Receipts::give_up(ReceiptId id, ReceiptOutcome outcome, std::uint32_t unsent) {
+  RUDP_ASSERT(id < slots_.size() && slots_[id].in_use && slots_[id].parts >= unsent);
+  Slot& slot = slots_[id];
+  report(slot, outcome);
+  slot.parts -= unsent;
+  if (slot.parts == 0) release(id);
+}
+
 void Receipts::resolve_all_lost() {
   for (ReceiptId id = 0; id < slots_.size(); ++id) {
     if (slots_[id].in_use && !slots_[id].resolved) report(slots_[id], ReceiptOutcome::lost);

@@ -31,6 +31,10 @@ class Receipts {
   void on_part_lost(ReceiptId id);
   /// The message's fate is known now (reliable messages, expiry, supersede).
   void resolve(ReceiptId id, ReceiptOutcome outcome);
+  /// The message was given up with `unsent` of its parts never sent: its
+  /// outcome is reported now, and the receipt stays open (reporting nothing
+  /// more) until the parts that did go out are acknowledged or lost.
+  void give_up(ReceiptId id, ReceiptOutcome outcome, std::uint32_t unsent);
   /// The connection ended: every receipt still open is lost.
   void resolve_all_lost();
 

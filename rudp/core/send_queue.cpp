@@ -78,7 +78,12 @@ void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueN
   }
   while (!unsent_.empty() && late(unsent_.front().options.deadline, now, one_way)) {
     Unsent& front = unsent_.front();
-    if (front.options.receipt) receipts.resolve(*front.options.receipt, ReceiptOutcome::expired);
+    // An unreliable message may be under way: the receipt of its fragments
+    // already sent stays open until their packets' fate is known.
+    if (front.options.receipt) {
+      const std::uint32_t unsent = reliable(front.options.mode) ? 1 : front.count - unreliable_fragment_;
+      receipts.give_up(*front.options.receipt, ReceiptOutcome::expired, unsent);
+    }
     buffered_ -= front.bytes.size();
     if (unreliable_fragment_ > 0) {
       unreliable_fragment_ = 0;
