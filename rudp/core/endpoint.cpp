@@ -276,9 +276,11 @@ std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::span<std::byte
     const std::size_t index = (d.next_transmit + i) % n;
     auto& c = d.slots[index].connection;
     if (!c) continue;
-    if (const auto size = c->poll_transmit(now, out)) {
+    const auto size = c->poll_transmit(now, out);
+    // Polling may have given up messages (expired receipts) even when nothing went out.
+    d.collect(static_cast<std::uint32_t>(index));
+    if (size) {
       d.next_transmit = index + 1;
-      d.collect(static_cast<std::uint32_t>(index));
       return Transmit{c->peer(), *size};
     }
   }
@@ -337,7 +339,9 @@ std::error_code Endpoint::send_message(ConnectionHandle connection, std::span<co
                                        const SendOptions& options) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
-  return c->send_message(message, options);
+  const auto ec = c->send_message(message, options);
+  impl_->collect(connection.index);  // a superseded message's receipt
+  return ec;
 }
 
 std::error_code Endpoint::configure_channel(ConnectionHandle connection, ChannelId channel,
