@@ -18,8 +18,9 @@ void Inbox::push(Delivered message) {
 }
 
 bool Inbox::push_unreliable(std::vector<std::byte> bytes, ChannelId channel, DeliveryMode mode) {
-  if (bytes.size() > unreliable_limit_ - unreliable_held_) return false;
-  unreliable_held_ += bytes.size();
+  const std::size_t charge = bytes.size() + kDeliveredOverhead;
+  if (charge > unreliable_limit_ - unreliable_held_) return false;
+  unreliable_held_ += charge;
   buffered_ += bytes.size();
   ready_.push_back(Delivered{std::move(bytes), channel, mode, 0});
   return true;
@@ -29,7 +30,7 @@ void Inbox::finish_read() {
   const Delivered& front = ready_.front();
   consumed_ += front.cost;
   const bool reliable = front.mode == DeliveryMode::reliable_ordered || front.mode == DeliveryMode::reliable_unordered;
-  if (!reliable) unreliable_held_ -= front.bytes.size();
+  if (!reliable) unreliable_held_ -= front.bytes.size() + kDeliveredOverhead;
   ready_.pop_front();
   read_offset_ = 0;
 }

@@ -27,6 +27,10 @@ struct Delivered {
   std::uint64_t cost = 0;  ///< credit released when it is read; 0 for unreliable messages
 };
 
+/// Bytes of bookkeeping each held unreliable message is charged against the
+/// unreliable limit beyond its payload, so even empty messages are bounded.
+inline constexpr std::size_t kDeliveredOverhead = 64;
+
 class Inbox {
  public:
   /// `window`: credit granted beyond what has been read; `unreliable_limit`:

@@ -6,8 +6,9 @@
 namespace rudp::core {
 namespace {
 
-// A weight of 1 advances a channel's pass by this much per byte.
-constexpr std::uint64_t kStride = 255;
+// A weight of 1 advances a channel's pass by this much per byte; large
+// enough that kStride / weight stays close to proportional for every weight.
+constexpr std::uint64_t kStride = std::uint64_t{1} << 16;
 
 }  // namespace
 

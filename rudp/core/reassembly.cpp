@@ -10,7 +10,19 @@ bool Reassembly::stale(ChannelId channel, std::uint64_t sequence) const noexcept
   return it != newest_.end() && sequence <= it->second;
 }
 
+// Partial sequenced messages of the channel older than the one delivered can
+// never be delivered: they go at once rather than at their timeout (counted
+// as stale if another of their fragments arrives).
 void Reassembly::note_delivered(ChannelId channel, std::uint64_t sequence) {
+  for (auto it = partials_.lower_bound({channel, 0}); it != partials_.end() && it->first.first == channel &&
+                                                       it->first.second <= sequence;) {
+    if (it->second.mode != DeliveryMode::unreliable_sequenced) {
+      ++it;
+      continue;
+    }
+    held_ -= it->second.charge;
+    it = partials_.erase(it);
+  }
   const auto it = std::find_if(newest_.begin(), newest_.end(), [&](const auto& n) { return n.first == channel; });
   if (it == newest_.end()) {
     newest_.emplace_back(channel, sequence);
@@ -55,6 +67,12 @@ std::optional<std::vector<std::byte>> Reassembly::on_frame(const wire::DataFrame
     return std::nullopt;
   }
   if (it != partials_.end() && it->second.pieces.contains(frame.fragment_index)) return std::nullopt;
+  // The fragment that completes a message needs no room: it leaves at once.
+  if (it != partials_.end() && it->second.pieces.size() + 1 == it->second.count) {
+    Partial& partial = it->second;
+    partial.pieces.emplace(frame.fragment_index, std::vector<std::byte>(frame.payload.begin(), frame.payload.end()));
+    return complete(it, frame);
+  }
   const std::size_t charge = frame.payload.size() + kFragmentOverhead;
   if (!make_room(charge)) {
     ++dropped_;
@@ -78,12 +96,16 @@ std::optional<std::vector<std::byte>> Reassembly::on_frame(const wire::DataFrame
   partial.charge += charge;
   held_ += charge;
   if (partial.pieces.size() < partial.count) return std::nullopt;
+  return complete(it, frame);
+}
 
+std::optional<std::vector<std::byte>> Reassembly::complete(std::map<Key, Partial>::iterator it,
+                                                           const wire::DataFrame& frame) {
   std::vector<std::byte> message;
-  for (const auto& [index, bytes] : partial.pieces) message.insert(message.end(), bytes.begin(), bytes.end());
-  held_ -= partial.charge;
+  for (const auto& [index, bytes] : it->second.pieces) message.insert(message.end(), bytes.begin(), bytes.end());
+  held_ -= it->second.charge;
   partials_.erase(it);
-  if (sequenced) {
+  if (frame.mode == DeliveryMode::unreliable_sequenced) {
     if (stale(frame.channel, frame.sequence)) {
       ++stale_;
       return std::nullopt;

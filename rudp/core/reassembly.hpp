@@ -58,6 +58,7 @@ class Reassembly {
   bool stale(ChannelId channel, std::uint64_t sequence) const noexcept;
   void note_delivered(ChannelId channel, std::uint64_t sequence);
   void drop(std::map<Key, Partial>::iterator it);
+  std::optional<std::vector<std::byte>> complete(std::map<Key, Partial>::iterator it, const wire::DataFrame& frame);
   bool make_room(std::size_t charge);
 
   std::size_t limit_;

@@ -22,7 +22,8 @@ void RecvQueue::mark_done(std::uint64_t first, std::uint64_t count) {
 
 bool RecvQueue::complete(std::uint64_t first, std::uint32_t count, bool& consistent) const {
   auto it = pending_.find(first);
-  if (count == 1) return it != pending_.end();
+  if (it == pending_.end()) return false;
+  if (count == 1) return true;
   const auto arrived = arrived_.find(first);
   if (arrived == arrived_.end() || arrived->second < count) return false;
   const DeliveryMode mode = it->second.mode;
@@ -63,6 +64,40 @@ void RecvQueue::deliver(std::uint64_t first, std::uint32_t count, Inbox& inbox) 
   inbox.push(std::move(message));
 }
 
+// The chunks next to `frame`'s, where known, must agree with its numbering:
+// the one before is its previous fragment (or ends a message), the one after
+// its next fragment (or starts a message). Checked on every arrival, this
+// catches any two chunks that claim overlapping messages once both are in.
+bool RecvQueue::fits_neighbours(const wire::DataFrame& frame) const {
+  const auto agrees = [&](const Piece& p, std::uint32_t index) {
+    return p.index == index && p.count == frame.fragment_count && p.mode == frame.mode;
+  };
+  if (frame.sequence > floor_) {
+    const std::uint64_t before = frame.sequence - 1;
+    if (const auto it = pending_.find(before); it != pending_.end()) {
+      if (frame.fragment_index > 0 ? !agrees(it->second, frame.fragment_index - 1)
+                                   : it->second.index + 1 != it->second.count) {
+        return false;
+      }
+    } else if (frame.fragment_index > 0 && done(before)) {
+      return false;  // its message would include a chunk delivered or skipped without it
+    }
+  }
+  const std::uint64_t after = frame.sequence + 1;
+  const bool more = frame.fragment_index + 1 < frame.fragment_count;
+  if (const auto it = pending_.find(after); it != pending_.end()) {
+    if (more ? !agrees(it->second, frame.fragment_index + 1) : it->second.index != 0) return false;
+  } else if (more && done(after)) {
+    return false;
+  }
+  return true;
+}
+
+void RecvQueue::note_arrivals() {
+  first_missing_ = std::max(first_missing_, floor_);
+  while (has_chunk(first_missing_)) ++first_missing_;
+}
+
 // Moves the floor past what is done, delivering ordered messages that reach
 // it; false when the peer numbered a message's fragments inconsistently.
 bool RecvQueue::advance(Inbox& inbox) {
@@ -72,7 +107,8 @@ bool RecvQueue::advance(Inbox& inbox) {
       ++floor_;
     }
     const auto it = pending_.find(floor_);
-    if (it == pending_.end() || it->second.index != 0) return true;
+    if (it == pending_.end()) return true;
+    if (it->second.index != 0) return false;  // everything before it is done: it must start a message
     bool consistent = true;
     if (!complete(floor_, it->second.count, consistent)) return consistent;
     deliver(floor_, it->second.count, inbox);
@@ -87,7 +123,8 @@ ChunkVerdict RecvQueue::on_chunk(const wire::DataFrame& frame, Inbox& inbox) {
   // or its last beyond the span a sender may run ahead.
   if (frame.sequence - floor_ < frame.fragment_index) return ChunkVerdict::violation;
   const std::uint64_t first = frame.sequence - frame.fragment_index;
-  if (first - floor_ + frame.fragment_count > wire::kMaxReliableSpan) return ChunkVerdict::violation;
+  if (first + frame.fragment_count > first_missing_ + wire::kMaxReliableSpan) return ChunkVerdict::violation;
+  if (!fits_neighbours(frame)) return ChunkVerdict::violation;
   if (!inbox.charge(chunk_cost(frame.payload.size()))) return ChunkVerdict::violation;
   pending_.emplace(frame.sequence, Piece{frame.fragment_index, frame.fragment_count, frame.mode,
                                          std::vector<std::byte>(frame.payload.begin(), frame.payload.end())});
@@ -97,14 +134,16 @@ ChunkVerdict RecvQueue::on_chunk(const wire::DataFrame& frame, Inbox& inbox) {
     if (complete(first, frame.fragment_count, consistent)) deliver(first, frame.fragment_count, inbox);
     if (!consistent) return ChunkVerdict::violation;
   }
-  return advance(inbox) ? ChunkVerdict::accepted : ChunkVerdict::violation;
+  const bool ok = advance(inbox);
+  note_arrivals();
+  return ok ? ChunkVerdict::accepted : ChunkVerdict::violation;
 }
 
 ChunkVerdict RecvQueue::on_skip(const wire::SkipFrame& skip, Inbox& inbox) {
   // Part of it delivered already: the whole message arrived, and its chunks'
   // credit was charged as they came.
   if (skip.sequence < floor_) return ChunkVerdict::duplicate;
-  if (skip.sequence - floor_ + skip.count > wire::kMaxReliableSpan) return ChunkVerdict::violation;
+  if (skip.sequence + skip.count > first_missing_ + wire::kMaxReliableSpan) return ChunkVerdict::violation;
   for (std::uint64_t s = skip.sequence; s < skip.sequence + skip.count; ++s) {
     if (done(s)) return ChunkVerdict::duplicate;
   }
@@ -121,7 +160,9 @@ ChunkVerdict RecvQueue::on_skip(const wire::SkipFrame& skip, Inbox& inbox) {
   if (skip.cost < counted || !inbox.charge(skip.cost - counted)) return ChunkVerdict::violation;
   inbox.release(skip.cost - counted);
   mark_done(skip.sequence, skip.count);
-  return advance(inbox) ? ChunkVerdict::accepted : ChunkVerdict::violation;
+  const bool ok = advance(inbox);
+  note_arrivals();
+  return ok ? ChunkVerdict::accepted : ChunkVerdict::violation;
 }
 
 }  // namespace rudp::core

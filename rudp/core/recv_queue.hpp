@@ -55,9 +55,12 @@ class RecvQueue {
   bool complete(std::uint64_t first, std::uint32_t count, bool& consistent) const;
   void deliver(std::uint64_t first, std::uint32_t count, Inbox& inbox);
   bool advance(Inbox& inbox);
+  bool fits_neighbours(const wire::DataFrame& frame) const;
+  void note_arrivals();
 
   ChannelId channel_;
-  std::uint64_t floor_ = 0;  // first chunk not yet delivered or skipped
+  std::uint64_t floor_ = 0;          // first chunk not yet delivered or skipped
+  std::uint64_t first_missing_ = 0;  // first chunk not yet arrived (nor skipped); the span counts from here
   std::deque<bool> done_;    // done_[i]: chunk floor_ + i was delivered or skipped
   std::map<std::uint64_t, Piece> pending_;           // buffered chunks, all at or above floor_
   std::map<std::uint64_t, std::uint32_t> arrived_;  // message's first sequence -> its chunks buffered

@@ -64,8 +64,12 @@ const Chunk* SendQueue::next_resend() const noexcept {
   return nullptr;
 }
 
+// The receiver may still miss the oldest chunk not acknowledged, or the
+// chunks of an abandoned message whose SKIP it has not acknowledged.
 bool SendQueue::reliable_room(std::uint32_t count) const noexcept {
-  return next_sequence_ + count <= first_sequence_ + wire::kMaxReliableSpan;
+  std::uint64_t base = first_sequence_;
+  for (const std::uint64_t skip : skips_in_flight_) base = std::min(base, skip);
+  return next_sequence_ + count <= base + wire::kMaxReliableSpan;
 }
 
 void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueNews& news) {

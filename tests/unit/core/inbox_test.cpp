@@ -173,7 +173,8 @@ TEST_CASE("Inbox: read_message keeps a message too big for the buffer", "[core]"
 }
 
 TEST_CASE("Inbox: unread unreliable messages are held up to their byte limit", "[core]") {
-  Inbox inbox(1000, 10);
+  // Each message is charged its bookkeeping too: room for 10 payload bytes in two messages.
+  Inbox inbox(1000, 10 + 2 * kDeliveredOverhead);
   CHECK(inbox.push_unreliable(bytes_of("123456"), 1, DeliveryMode::unreliable));
   CHECK_FALSE(inbox.push_unreliable(bytes_of("12345"), 1, DeliveryMode::unreliable));  // 11 > 10: dropped
   CHECK(inbox.push_unreliable(bytes_of("1234"), 1, DeliveryMode::unreliable));         // exactly 10
@@ -199,18 +200,15 @@ TEST_CASE("Inbox: unread unreliable messages are held up to their byte limit", "
   CHECK(inbox.push_unreliable(std::vector<std::byte>(10), 1, DeliveryMode::unreliable));
 }
 
-// Found by this test: the unreliable limit counts payload bytes only, so
-// empty (or one-byte) unreliable messages are held without bound while the
-// application does not read: each costs the sender two bytes of a DATA frame
-// and the receiver a Delivered entry (vector, channel, mode, cost: some 48
-// bytes). Reliable chunks (kChunkCreditOverhead) and reassembly fragments
-// (kFragmentOverhead) are charged their bookkeeping for exactly this reason.
-TEST_CASE("Inbox: the unreliable limit bounds the messages held, even empty ones", "[core][!mayfail]") {
+// Each unreliable message is charged kDeliveredOverhead beyond its payload,
+// so empty ones cannot be held without bound while the application does not
+// read (as reliable chunks and reassembly fragments are charged theirs).
+TEST_CASE("Inbox: the unreliable limit bounds the messages held, even empty ones", "[core]") {
   Inbox inbox(1000, 1000);
   std::size_t held = 0;
   while (held < 1'000'000 && inbox.push_unreliable({}, 0, DeliveryMode::unreliable)) ++held;
   CAPTURE(held);
-  CHECK(held < 1'000'000u);  // actual: a million empty messages held under a 1000-byte limit
+  CHECK(held == 1000 / kDeliveredOverhead);
 }
 
 TEST_CASE("Inbox: random pushes and reads give back every byte and all the credit", "[core]") {
@@ -238,7 +236,7 @@ TEST_CASE("Inbox: random pushes and reads give back every byte and all the credi
     if (ready.front().reliable) {
       released += ready.front().cost;
     } else {
-      unreliable_held -= ready.front().bytes.size();
+      unreliable_held -= ready.front().bytes.size() + kDeliveredOverhead;
     }
     ready.pop_front();
     offset = 0;
@@ -258,10 +256,10 @@ TEST_CASE("Inbox: random pushes and reads give back every byte and all the credi
       auto bytes = pattern(static_cast<std::size_t>(uniform(rng, 0, 300)), counter++);
       const auto channel = static_cast<ChannelId>(uniform(rng, 0, 255));
       const auto mode = coin(rng) ? DeliveryMode::unreliable : DeliveryMode::unreliable_sequenced;
-      const bool fits = bytes.size() <= unreliable_limit - unreliable_held;
+      const bool fits = bytes.size() + kDeliveredOverhead <= unreliable_limit - unreliable_held;
       CHECK(inbox.push_unreliable(bytes, channel, mode) == fits);
       if (fits) {
-        unreliable_held += bytes.size();
+        unreliable_held += bytes.size() + kDeliveredOverhead;
         ready.push_back(Model{std::move(bytes), false, 0, channel, mode});
       }
     } else if (choice < 7) {
