@@ -4,44 +4,70 @@
 // endpoint with fixed seeds complete a real handshake in-process (unless the
 // input's first choice leaves it to the operations), then the input picks up to
 // 2000 operations: deliver, drop, duplicate or corrupt a datagram in flight;
-// inject raw bytes, or a packet of fuzzer-made frames (DATA with any sequence
-// and fragment fields, ACK with any ranges, CREDIT, CLOSE, RESET, PING,
-// PADDING, SYN, SYN-ACK, COOKIE-ACK) on the header of a real packet, sealed
-// with a correct checksum by PacketWriter; send or send_message a deterministic
-// pattern; receive or receive_message; close; abort; advance the clock and run
-// the timers; connect a second time; toggle listening; use stale and made-up
-// handles. It traps when an invariant breaks: every byte a receiver reads is
-// the sender's pattern at that stream offset and within what was sent; message
-// sizes match while both sides use messages only; events follow each handle's
+// inject raw bytes, or a packet of fuzzer-made frames (DATA of any mode and
+// channel with any sequence and fragment fields, SKIP, ACK with any ranges,
+// CREDIT, CLOSE, RESET, PING, PADDING, SYN, SYN-ACK, COOKIE-ACK) on the header
+// of a real packet, sealed with a correct checksum by PacketWriter; send or
+// send_message a deterministic pattern, the latter also with SendOptions (any
+// channel and mode, a deadline relative to the virtual clock, a re-send limit,
+// a supersede key, a receipt); configure_channel (weight 0 included);
+// receive, receive_message or next_message; close; abort; advance the clock
+// and run the timers; connect a second time; toggle listening; use stale and
+// made-up handles. RUDP_FUZZ_TRACE=1 in the environment prints each operation.
+//
+// It traps when an invariant breaks. For every run: message sizes, channels
+// and modes match what next_message announced; events follow each handle's
 // life (nothing after Closed, Readable only once Connected) and a handle is
 // invalid_handle exactly when its Closed was seen; connection_count() never
 // exceeds max_connections; what is readable at once, the next message and the
-// credit granted stay within the receive window; a due timer does not stay due
-// once serviced; poll_transmit runs dry, and its datagrams parse and keep
-// within max_datagram_size. The checksum is no MAC, so a forged packet, or a
-// corrupted one that still parses, may legitimately deliver forged bytes: a
-// direction's content checks stop once a non-genuine datagram that parses and
-// carries DATA has reached its receiver. The protocol checks hold only while no
-// non-genuine datagram has parsed at all (drops, duplicates and reordering keep
-// them): no protocol_violation, a reset_by_peer only after the peer's abort, a
-// graceful Closed only after both sides' close(), a sender's credit within the
-// peer's window, end_of_stream only after the sender's close() and once all it
-// sent was read, and, at the end, a loss-free network that delivers everything
-// sent unless a connection ends.
+// credit granted stay within the receive window (and the unreliable buffer); a
+// due timer does not stay due once serviced; poll_transmit runs dry, and its
+// datagrams parse and keep within max_datagram_size; send_message and
+// configure_channel fail exactly as documented (weight 0 is invalid_config);
+// a Receipt carries a tag the harness asked for, on that message's connection
+// and channel, at most once, and all of a connection's come before its Closed;
+// expired only for a message with a deadline, superseded only for one with a
+// key that a later message on its channel shared, lost for a reliable message
+// without a re-send limit only as its connection ends; and no counter of
+// ConnectionStats or EndpointStats ever decreases.
+//
+// What a receiver reads is checked as far as the direction allows. While
+// everything sent in a direction is one reliable-ordered stream (channel 0,
+// no deadline, re-send limit or supersede key: Stream::plain), every byte read
+// is the sender's pattern at that stream offset and within what was sent.
+// While a direction uses messages only (Stream::boundaries), every message
+// read is one that was sent, whole, on the channel and in the mode announced,
+// and read once; a reliable-ordered one comes after every earlier reliable
+// message of its channel that nothing could abandon, and unreliable-sequenced
+// ones of a channel never go backwards. The checksum is no MAC, so a forged
+// packet, or a corrupted one that still parses, may legitimately deliver
+// forged bytes: a direction's content checks stop once a non-genuine datagram
+// that parses and carries DATA or SKIP has reached its receiver. The protocol
+// checks hold only while no non-genuine datagram has parsed at all (drops,
+// duplicates and reordering keep them): no protocol_violation, a reset_by_peer
+// only after the peer's abort, a graceful Closed only after both sides'
+// close(), a sender's credit within the peer's window, end_of_stream only
+// after the sender's close() and once all it sent that must arrive was read,
+// and, at the end, a loss-free network that delivers everything that must
+// arrive unless a connection ends.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "rudp/endpoint.hpp"
+#include "rudp/core/send_queue.hpp"
 #include "rudp/wire/checksum.hpp"
 #include "rudp/wire/frame.hpp"
 #include "rudp/wire/limits.hpp"
@@ -82,6 +108,57 @@ void require(bool holds, const char* what) {
   if (!holds) violated(what);
 }
 
+bool tracing() {
+  static const bool on = std::getenv("RUDP_FUZZ_TRACE") != nullptr;
+  return on;
+}
+
+/// With RUDP_FUZZ_TRACE set, prints one line of what the input does.
+__attribute__((format(printf, 1, 2))) void trace(const char* format, ...) {
+  if (!tracing()) return;
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fputc('\n', stderr);
+}
+
+bool is_reliable(DeliveryMode mode) noexcept {
+  return mode == DeliveryMode::reliable_ordered || mode == DeliveryMode::reliable_unordered;
+}
+
+const char* to_string(DeliveryMode mode) noexcept {
+  switch (mode) {
+    case DeliveryMode::unreliable: return "unreliable";
+    case DeliveryMode::unreliable_sequenced: return "unreliable-sequenced";
+    case DeliveryMode::reliable_unordered: return "reliable-unordered";
+    case DeliveryMode::reliable_ordered: return "reliable-ordered";
+  }
+  return "?";
+}
+
+/// The counters of ConnectionStats and EndpointStats: none ever decreases.
+constexpr std::array kConnectionCounters{
+    &ConnectionStats::congestion_events,   &ConnectionStats::packets_sent,
+    &ConnectionStats::packets_received,    &ConnectionStats::packets_lost,
+    &ConnectionStats::packets_duplicate,   &ConnectionStats::chunks_retransmitted,
+    &ConnectionStats::chunks_rebundled,    &ConnectionStats::tail_loss_probes,
+    &ConnectionStats::spurious_retransmissions,
+    &ConnectionStats::malformed_dropped,   &ConnectionStats::messages_expired,
+    &ConnectionStats::messages_abandoned,  &ConnectionStats::messages_superseded,
+    &ConnectionStats::messages_skipped,    &ConnectionStats::messages_stale,
+    &ConnectionStats::unreliable_dropped,  &ConnectionStats::reassembly_dropped,
+    &ConnectionStats::bytes_sent,          &ConnectionStats::bytes_received,
+    &ConnectionStats::probe_timeouts,
+};
+constexpr std::array kEndpointCounters{
+    &EndpointStats::datagrams_received,   &EndpointStats::malformed_dropped,
+    &EndpointStats::unknown_connection_dropped,
+    &EndpointStats::syn_received,         &EndpointStats::syn_dropped,
+    &EndpointStats::cookies_rejected,     &EndpointStats::connections_accepted,
+    &EndpointStats::connections_refused,
+};
+
 /// The server's connections: windows and timeouts small enough that short
 /// inputs reach flow control, retransmission limits and timeouts.
 ConnectionConfig connection_config() {
@@ -94,6 +171,11 @@ ConnectionConfig connection_config() {
   c.idle_timeout = 5s;
   c.handshake_timeout = 2s;
   c.max_retransmits = 4;
+  // Small enough that inputs reach the eviction, drops and timeouts of
+  // unreliable messages: two 4 KiB messages' fragments fill the reassembly buffer.
+  c.reassembly_buffer = std::size_t{8} << 10;
+  c.reassembly_timeout = 500ms;
+  c.unreliable_buffer = std::size_t{16} << 10;
   return c;
 }
 
@@ -132,23 +214,60 @@ void fix_checksum(std::vector<std::byte>& datagram) {
   trailer.u32(wire::checksum(body));
 }
 
+/// Whether `got` is the pattern of `salt` from `offset` on.
+bool matches(std::uint64_t salt, std::uint64_t offset, std::span<const std::byte> got) noexcept {
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (got[i] != pattern_byte(salt, offset + i)) return false;
+  }
+  return true;
+}
+
 struct Datagram {
   Address from;
   Address to;
   std::vector<std::byte> bytes;
 };
 
+/// A message the primary connection's application queued, as the receiver's
+/// checks know it; kept while the direction's messages can be told apart.
+struct Sent {
+  std::uint64_t offset = 0;  // its bytes are the stream's pattern from this offset
+  std::size_t size = 0;
+  ChannelId channel = 0;
+  DeliveryMode mode = DeliveryMode::reliable_ordered;
+  bool guaranteed = false;  // reliable with no deadline, re-send limit or supersede key: nothing may drop it
+  bool keyed = false;       // a supersede key lets it take an earlier message's place in its queue
+  bool delivered = false;
+};
+
 /// One direction of the primary connection pair: what the sender's
 /// application wrote and what the receiver's application read.
 struct Stream {
   std::uint64_t salt = 0;
-  std::uint64_t sent = 0;  // bytes send() and send_message() took
+  std::uint64_t sent = 0;  // bytes send() and send_message() took; a message's bytes are the pattern at its offset
   std::uint64_t read = 0;  // bytes receive() and receive_message() returned
-  std::deque<std::uint64_t> messages;  // sizes sent and not yet read, while boundaries holds
+  std::deque<std::uint64_t> messages;  // sizes sent and not yet read, while boundaries and plain hold
   bool boundaries = true;  // only send_message and receive_message used so far
-  bool forged = false;     // a non-genuine DATA-carrying datagram reached the receiver
+  // Everything sent is one reliable-ordered stream: channel 0 in that mode,
+  // no deadline, re-send limit or supersede key.
+  bool plain = true;
+  bool forged = false;     // a non-genuine datagram carrying DATA or SKIP reached the receiver
+  bool ambiguous = false;  // a message read matched two sent ones (tiny or empty): the order checks stop
   bool sender_closed = false;
+  std::vector<Sent> ledger;           // every message sent, while boundaries holds
+  std::size_t guaranteed_unread = 0;  // guaranteed messages of the ledger not read yet
+  // Per channel: no guaranteed message of the channel before this ledger index is unread.
+  std::array<std::size_t, 256> guaranteed_floor{};
+  // Per channel: 1 + the ledger index of the newest unreliable-sequenced message
+  // without a supersede key read (0: none).
+  std::array<std::size_t, 256> newest_sequenced{};
 };
+
+constexpr std::array<DeliveryMode, 256> default_modes() {
+  std::array<DeliveryMode, 256> modes{};
+  modes.fill(DeliveryMode::reliable_ordered);
+  return modes;
+}
 
 /// What the harness knows of one connection handle.
 struct Handle {
@@ -156,6 +275,23 @@ struct Handle {
   bool closed = false;
   bool close_called = false;
   bool abort_called = false;
+  std::array<DeliveryMode, 256> modes = default_modes();  // each channel's mode, as configure_channel set it
+  std::optional<ConnectionStats> stats;  // the last read, to check that counters never decrease
+  std::uint64_t receipts_expired = 0;
+  std::uint64_t receipts_superseded = 0;
+};
+
+/// A receipt the harness asked for, under its tag.
+struct Ticket {
+  bool client = false;
+  ConnectionHandle connection;
+  ChannelId channel = 0;
+  DeliveryMode mode = DeliveryMode::reliable_ordered;
+  bool deadline = false;
+  bool limited = false;  // max_retransmits was set
+  std::optional<std::uint64_t> key;
+  bool supersedable = false;  // a later message with its key was queued on its channel
+  bool reported = false;
 };
 
 struct Side {
@@ -167,6 +303,11 @@ struct Side {
   Stream* incoming = nullptr;  // the stream this side's primary reads
   std::uint64_t datagrams_sent = 0;
   std::deque<Datagram> templates;  // the newest genuine datagrams sent to this side
+  // Per channel, the largest sequence number of genuine DATA (and SKIP) sent
+  // to this side, in each sequence space, for forged frames to aim near.
+  std::array<std::uint64_t, 256> reliable_sequence{};
+  std::array<std::uint64_t, 256> unreliable_sequence{};
+  std::optional<EndpointStats> stats;  // the last read, to check that counters never decrease
 };
 
 enum class Op : std::uint8_t {
@@ -188,7 +329,10 @@ enum class Op : std::uint8_t {
   connect,
   other_handle,
   listen,
-  kMaxValue = listen,
+  send_options,
+  configure_channel,
+  next_message,
+  kMaxValue = next_message,
 };
 
 enum class FrameKind : std::uint8_t {
@@ -202,7 +346,8 @@ enum class FrameKind : std::uint8_t {
   syn,
   syn_ack,
   cookie_ack,
-  kMaxValue = cookie_ack,
+  skip,
+  kMaxValue = skip,
 };
 
 Endpoint make_endpoint(std::uint64_t seed, bool listen) {
@@ -260,6 +405,7 @@ class Harness {
       Datagram d{side.address, t->to, {buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(t->size)}};
       ++side.datagrams_sent;
       learn(d);
+      trace_datagram("  sent", d, in_flight_.size());
       in_flight_.push_back(std::move(d));
       if (in_flight_.size() > kMaxInFlight) in_flight_.pop_front();
     }
@@ -289,9 +435,16 @@ class Harness {
     if (packet->header.form == wire::HeaderForm::handshake) remember_id(packet->header.source);
     for (const wire::Frame& f : packet->frames()) {
       if (const auto* s = std::get_if<wire::SynAckFrame>(&f)) cookie_.assign(s->cookie.begin(), s->cookie.end());
+      if (d.to != kClientAddress && d.to != kServerAddress) continue;
+      Side& to = side_at(d.to);
       if (const auto* data = std::get_if<wire::DataFrame>(&f)) {
-        std::uint64_t& largest = d.to == kServerAddress ? largest_sequence_to_server_ : largest_sequence_to_client_;
+        std::uint64_t& largest =
+            (is_reliable(data->mode) ? to.reliable_sequence : to.unreliable_sequence)[data->channel];
         largest = std::max(largest, data->sequence);
+      }
+      if (const auto* skip = std::get_if<wire::SkipFrame>(&f)) {
+        std::uint64_t& largest = to.reliable_sequence[skip->channel];
+        largest = std::max(largest, skip->sequence + skip->count - 1);
       }
     }
   }
@@ -302,15 +455,18 @@ class Harness {
 
   /// Hands `d` to the endpoint at its address. A non-genuine datagram that
   /// parses ends the protocol checks, and the content checks of its direction
-  /// when it carries DATA.
+  /// when it carries DATA or SKIP.
   void deliver(const Datagram& d, bool genuine) {
     if (d.to != kClientAddress && d.to != kServerAddress) return;
     Side& to = side_at(d.to);
     if (!genuine) {
+      trace_datagram("forged", d, std::nullopt);
       if (const auto packet = wire::parse_packet(d.bytes)) {
         pristine_ = false;
         for (const wire::Frame& f : packet->frames()) {
-          if (std::holds_alternative<wire::DataFrame>(f)) to.incoming->forged = true;
+          if (std::holds_alternative<wire::DataFrame>(f) || std::holds_alternative<wire::SkipFrame>(f)) {
+            to.incoming->forged = true;
+          }
         }
       }
     }
@@ -385,6 +541,8 @@ class Harness {
 
   void poll_events(Side& side) {
     const bool is_client = &side == &client_;
+    // Connections whose Closed must follow in this batch of events.
+    std::vector<ConnectionHandle> ending;
     while (const auto event = side.endpoint.poll_event()) {
       std::visit(
           [&](const auto& e) {
@@ -401,6 +559,11 @@ class Harness {
               h.connected = true;
             } else if constexpr (std::is_same_v<E, Closed>) {
               on_closed(side, e);
+            } else if constexpr (std::is_same_v<E, Receipt>) {
+              // A receipt may come before Connected: a message superseded, or
+              // lost with a handshake that never completed.
+              require(!known(side, e.connection).closed, "no event follows Closed");
+              on_receipt(side, e, ending);
             } else {
               const Handle& h = known(side, e.connection);
               require(!h.closed, "no event follows Closed");
@@ -409,13 +572,82 @@ class Harness {
           },
           *event);
     }
+    for (const ConnectionHandle h : ending) {
+      require(side.handles.at(h).closed,
+              "a reliable message without a re-send limit is reported lost only as its connection ends");
+    }
     require(side.endpoint.connection_count() <= kMaxConnections, "connection_count() stays within max_connections");
+    check_counters(side);
+  }
+
+  /// No counter of a connection's or the endpoint's stats ever decreases.
+  void check_counters(Side& side) {
+    for (auto& [handle, h] : side.handles) {
+      if (h.closed) continue;
+      const auto stats = side.endpoint.stats(handle);
+      if (!stats) continue;
+      if (h.stats) {
+        for (const auto counter : kConnectionCounters) {
+          require((*stats).*counter >= (*h.stats).*counter, "connection counters never decrease");
+        }
+      }
+      h.stats = *stats;
+    }
+    const EndpointStats& stats = side.endpoint.stats();
+    if (side.stats) {
+      for (const auto counter : kEndpointCounters) {
+        require(stats.*counter >= (*side.stats).*counter, "endpoint counters never decrease");
+      }
+    }
+    side.stats = stats;
+  }
+
+  void on_receipt(Side& side, const Receipt& r, std::vector<ConnectionHandle>& ending) {
+    trace("  %s receipt %u.%u channel %u tag %llx: %s", name(side), r.connection.index, r.connection.generation,
+          unsigned{r.channel}, static_cast<unsigned long long>(r.tag), to_string(r.outcome));
+    const auto it = tickets_.find(r.tag);
+    require(it != tickets_.end(), "a Receipt carries a tag that was asked for");
+    Ticket& t = it->second;
+    require(t.client == (&side == &client_) && t.connection == r.connection && t.channel == r.channel,
+            "a Receipt comes on its message's connection and channel");
+    require(!t.reported, "at most one Receipt per message");
+    t.reported = true;
+    Handle& h = side.handles.at(r.connection);
+    switch (r.outcome) {
+      case ReceiptOutcome::acknowledged:
+        break;
+      case ReceiptOutcome::lost:
+        // A reliable message is re-sent until acknowledged unless it has a
+        // re-send limit; only the end of its connection loses it otherwise.
+        if (is_reliable(t.mode) && !t.limited) ending.push_back(r.connection);
+        break;
+      case ReceiptOutcome::expired:
+        require(t.deadline, "only a message with a deadline expires");
+        ++h.receipts_expired;
+        break;
+      case ReceiptOutcome::superseded:
+        require(t.key && t.supersedable,
+                "only a message whose key a later message on its channel shares is superseded");
+        ++h.receipts_superseded;
+        break;
+    }
+    if (const auto stats = side.endpoint.stats(r.connection)) {
+      require(stats->messages_expired >= h.receipts_expired, "messages_expired counts every expired receipt");
+      require(stats->messages_superseded >= h.receipts_superseded,
+              "messages_superseded counts every superseded receipt");
+    }
   }
 
   void on_closed(Side& side, const Closed& e) {
+    trace("  %s closed %u.%u: %s", name(side), e.connection.index, e.connection.generation, to_string(e.reason));
     Handle& h = known(side, e.connection);
     require(!h.closed, "Closed comes once");
     h.closed = true;
+    for (const auto& [tag, t] : tickets_) {
+      if (t.client == (&side == &client_) && t.connection == e.connection) {
+        require(t.reported, "every receipt of a connection comes before its Closed");
+      }
+    }
     require((e.reason == CloseReason::aborted) == h.abort_called, "Closed{aborted} follows exactly abort()");
     require(e.reason != CloseReason::handshake_timeout || &side == &client_, "only a client times out its handshake");
     if (!pristine_) return;
@@ -434,8 +666,10 @@ class Harness {
 
   // --- checks of what applications read ----------------------------------
 
+  /// Bytes read from a stream (by either call): while it is plain, they are
+  /// the pattern at the offset read so far.
   void check_read(Stream& stream, std::span<const std::byte> got) {
-    if (!stream.forged) {
+    if (stream.plain && !stream.forged) {
       require(stream.read + got.size() <= stream.sent, "nothing is read that was not sent");
       for (std::size_t i = 0; i < got.size(); ++i) {
         require(got[i] == pattern_byte(stream.salt, stream.read + i), "bytes are read as sent, in order");
@@ -444,10 +678,61 @@ class Harness {
     stream.read += got.size();
   }
 
+  /// Whether the direction's messages can be told apart and trusted.
+  static bool ledger_checked(const Stream& stream) { return stream.boundaries && !stream.forged; }
+
+  /// A whole message read with receive_message, announced by next_message
+  /// as `info`: it is a message that was sent, on that channel and in that
+  /// mode, not read before, and in the order its mode promises.
+  void check_message(Stream& stream, std::span<const std::byte> got, const MessageInfo& info) {
+    if (!ledger_checked(stream)) return;
+    std::optional<std::size_t> match;
+    bool twice = false;
+    for (std::size_t i = 0; i < stream.ledger.size(); ++i) {
+      const Sent& m = stream.ledger[i];
+      if (m.delivered || m.channel != info.channel || m.mode != info.mode || m.size != got.size()) continue;
+      if (!matches(stream.salt, m.offset, got)) continue;
+      if (match) {
+        twice = true;
+        break;
+      }
+      match = i;
+    }
+    require(match.has_value(), "every message read was sent, whole, on the channel and in the mode announced, once");
+    // Two empty (or tiny) messages alike: which was read is a guess, so a
+    // check of what came before could fail for nothing.
+    if (twice) stream.ambiguous = true;
+    Sent& m = stream.ledger[*match];
+    m.delivered = true;
+    if (m.guaranteed) --stream.guaranteed_unread;
+    // A message with a key may have taken the place of an earlier one in its
+    // queue, ahead of messages sent before it.
+    if (stream.ambiguous || m.keyed) return;
+    if (m.mode == DeliveryMode::reliable_ordered) {
+      // Its chunks come after those of every reliable message queued before
+      // it on the channel, and only a deadline, a re-send limit or a key
+      // lets one of those be abandoned (SKIP) instead of delivered.
+      std::size_t& floor = stream.guaranteed_floor[m.channel];
+      while (floor < stream.ledger.size() && !(stream.ledger[floor].channel == m.channel &&
+                                                stream.ledger[floor].guaranteed && !stream.ledger[floor].delivered)) {
+        ++floor;
+      }
+      require(floor > *match, "a reliable-ordered message comes after every earlier reliable message of its channel");
+    }
+    if (m.mode == DeliveryMode::unreliable_sequenced) {
+      std::size_t& newest = stream.newest_sequenced[m.channel];
+      require(*match + 1 > newest, "an unreliable-sequenced message never comes after a newer one of its channel");
+      newest = *match + 1;
+    }
+  }
+
   void check_end_of_stream(const Stream& stream) {
     if (!pristine_) return;
     require(stream.sender_closed, "end_of_stream only after the sender's close()");
-    require(stream.read == stream.sent, "end_of_stream only once everything sent was read");
+    if (stream.plain) require(stream.read == stream.sent, "end_of_stream only once everything sent was read");
+    if (ledger_checked(stream) && !stream.ambiguous) {
+      require(stream.guaranteed_unread == 0, "end_of_stream only once every message that must arrive was read");
+    }
   }
 
   void check_window(Side& side, ConnectionHandle h) {
@@ -457,8 +742,26 @@ class Harness {
     const std::uint64_t window = connection_config().receive_window;
     require(stats->receive_credit <= window, "the credit granted stays within the receive window");
     if (pristine_) require(stats->send_credit <= window, "a genuine peer grants no more than its window");
-    if (const auto next = side.endpoint.next_message(h)) {
-      require(next->size <= window, "a ready message fits in the receive window");
+    if (const auto next = side.endpoint.next_message(h)) check_next(side, h, *next);
+  }
+
+  /// What next_message announced on `h`.
+  void check_next(Side& side, ConnectionHandle h, const MessageInfo& next) {
+    require(open(side, h), "no message on a handle not open");
+    require(next.size <= connection_config().receive_window, "a ready message fits in the receive window");
+    if (h != side.primary) return;
+    const Stream& stream = *side.incoming;
+    if (stream.plain && !stream.forged) {
+      require(next.channel == 0 && next.mode == DeliveryMode::reliable_ordered,
+              "a plain stream's messages are channel 0 reliable-ordered");
+    }
+    if (ledger_checked(stream)) {
+      require(std::ranges::any_of(stream.ledger,
+                                  [&](const Sent& m) {
+                                    return !m.delivered && m.channel == next.channel && m.mode == next.mode &&
+                                           m.size == next.size;
+                                  }),
+              "next_message announces a message sent and not read yet");
     }
   }
 
@@ -494,16 +797,28 @@ class Harness {
   void operation() {
     switch (fdp_.ConsumeEnum<Op>()) {
       case Op::deliver:
-        if (const auto i = pick_in_flight()) deliver(take(*i), true);
+        if (const auto i = pick_in_flight()) {
+          trace_datagram("deliver", in_flight_[*i], *i);
+          deliver(take(*i), true);
+        }
         break;
       case Op::drop:
-        if (const auto i = pick_in_flight()) take(*i);
+        if (const auto i = pick_in_flight()) {
+          trace_datagram("drop", in_flight_[*i], *i);
+          take(*i);
+        }
         break;
       case Op::duplicate:
-        if (const auto i = pick_in_flight()) deliver(Datagram(in_flight_[*i]), true);
+        if (const auto i = pick_in_flight()) {
+          trace_datagram("duplicate", in_flight_[*i], *i);
+          deliver(Datagram(in_flight_[*i]), true);
+        }
         break;
       case Op::corrupt:
-        if (const auto i = pick_in_flight()) corrupt(take(*i));
+        if (const auto i = pick_in_flight()) {
+          trace_datagram("corrupt", in_flight_[*i], *i);
+          corrupt(take(*i));
+        }
         break;
       case Op::inject_raw:
         inject_raw();
@@ -531,15 +846,20 @@ class Harness {
         break;
       case Op::advance:
         now_ += std::chrono::microseconds(fdp_.ConsumeIntegralInRange<std::int64_t>(0, 20'000'000));
+        trace("t=%lld advance", micros(now_));
         run_timers();
         break;
       case Op::next_timer:
         if (const auto t = next_timeout()) now_ = std::max(now_, *t);
+        trace("t=%lld next_timer", micros(now_));
         run_timers();
         break;
-      case Op::run:
-        run_network(fdp_.ConsumeIntegralInRange<std::size_t>(1, 64), kSettleWait, [] { return false; });
+      case Op::run: {
+        const auto rounds = fdp_.ConsumeIntegralInRange<std::size_t>(1, 64);
+        trace("t=%lld run %zu rounds", micros(now_), rounds);
+        run_network(rounds, kSettleWait, [] { return false; });
         break;
+      }
       case Op::connect:
         connect();
         break;
@@ -549,7 +869,67 @@ class Harness {
       case Op::listen:
         server_.endpoint.set_accept_incoming(fdp_.ConsumeBool());
         break;
+      case Op::send_options:
+        send_options(fdp_.ConsumeBool() ? client_ : server_);
+        break;
+      case Op::configure_channel:
+        configure_channel(fdp_.ConsumeBool() ? client_ : server_);
+        break;
+      case Op::next_message:
+        next_message(fdp_.ConsumeBool() ? client_ : server_);
+        break;
     }
+  }
+
+  /// With tracing on, the frames of a datagram, one word each.
+  static std::string describe(std::span<const std::byte> bytes) {
+    const auto packet = wire::parse_packet(bytes);
+    if (!packet) return "(does not parse)";
+    std::string out;
+    char word[160];
+    for (const wire::Frame& frame : packet->frames()) {
+      std::visit(
+          [&](const auto& f) {
+            using F = std::decay_t<decltype(f)>;
+            if constexpr (std::is_same_v<F, wire::DataFrame>) {
+              std::snprintf(word, sizeof word, " DATA(ch %u %s seq %llu frag %u/%u, %zu bytes)", unsigned{f.channel},
+                            to_string(f.mode), static_cast<unsigned long long>(f.sequence), f.fragment_index,
+                            f.fragment_count, f.payload.size());
+            } else if constexpr (std::is_same_v<F, wire::SkipFrame>) {
+              std::snprintf(word, sizeof word, " SKIP(ch %u seq %llu count %llu cost %llu)", unsigned{f.channel},
+                            static_cast<unsigned long long>(f.sequence), static_cast<unsigned long long>(f.count),
+                            static_cast<unsigned long long>(f.cost));
+            } else if constexpr (std::is_same_v<F, wire::AckFrame>) {
+              std::snprintf(word, sizeof word, " ACK(largest %llu, %llu ranges)",
+                            static_cast<unsigned long long>(f.ranges.largest()),
+                            static_cast<unsigned long long>(f.ranges.size()));
+            } else if constexpr (std::is_same_v<F, wire::CreditFrame>) {
+              std::snprintf(word, sizeof word, " CREDIT(%llu)", static_cast<unsigned long long>(f.limit));
+            } else if constexpr (std::is_same_v<F, wire::CloseFrame>) {
+              std::snprintf(word, sizeof word, " CLOSE");
+            } else if constexpr (std::is_same_v<F, wire::ResetFrame>) {
+              std::snprintf(word, sizeof word, " RESET");
+            } else if constexpr (std::is_same_v<F, wire::PingFrame>) {
+              std::snprintf(word, sizeof word, " PING");
+            } else if constexpr (std::is_same_v<F, wire::PaddingFrame>) {
+              std::snprintf(word, sizeof word, " PADDING");
+            } else {
+              std::snprintf(word, sizeof word, " HANDSHAKE");
+            }
+            out += word;
+          },
+          frame);
+    }
+    return out;
+  }
+
+  /// With tracing on, a datagram and, for one in flight, its index among the `in_flight_.size()`.
+  void trace_datagram(const char* what, const Datagram& d, std::optional<std::size_t> index) {
+    if (!tracing()) return;
+    trace("t=%lld %s #%lld of %zu %s -> %s:%s", micros(now_), what, index ? static_cast<long long>(*index) : -1LL,
+          in_flight_.size(), d.from == kClientAddress ? "client" : (d.from == kServerAddress ? "server" : "stranger"),
+          d.to == kClientAddress ? "client" : (d.to == kServerAddress ? "server" : "stranger"),
+          describe(d.bytes).c_str());
   }
 
   void corrupt(Datagram d) {
@@ -621,17 +1001,42 @@ class Harness {
     switch (kind) {
       case FrameKind::data: {
         wire::DataFrame f;
-        f.mode = static_cast<DeliveryMode>(fdp_.ConsumeIntegralInRange<std::uint8_t>(0, 3));
-        f.channel = fdp_.ConsumeIntegralInRange<int>(0, 3) == 0 ? fdp_.ConsumeIntegral<std::uint8_t>() : 0;
+        f.mode = pick_mode();
+        f.channel = pick_channel();
         if (fdp_.ConsumeBool()) {
           f.fragment_count = fdp_.ConsumeIntegralInRange<std::uint32_t>(
               2, fdp_.ConsumeBool() ? 8 : static_cast<std::uint32_t>(wire::kMaxFragmentCount));
           f.fragment_index = fdp_.ConsumeIntegralInRange<std::uint32_t>(0, f.fragment_count - 1);
         }
-        const std::uint64_t largest = &to == &server_ ? largest_sequence_to_server_ : largest_sequence_to_client_;
-        if (wire::has_sequence(f.mode, f.fragment_count)) f.sequence = near(largest);
+        const bool reliable = is_reliable(f.mode);
+        const std::uint64_t largest = (reliable ? to.reliable_sequence : to.unreliable_sequence)[f.channel];
+        if (wire::has_sequence(f.mode, f.fragment_count)) {
+          if (reliable && f.fragment_count > 1 && fdp_.ConsumeBool()) {
+            // Numbered as a sender numbers a message's chunks: consecutive
+            // from the message's first, which follows the channel's newest.
+            f.sequence = std::min(near(largest + 1), wire::kMaxVarint - f.fragment_index) + f.fragment_index;
+          } else {
+            f.sequence = near(largest);
+          }
+        }
         f.explicit_length = !last || fdp_.ConsumeBool();
         f.payload = blobs.emplace_back(pick_blob(to, 1100));
+        wire::encode_frame(w, f);
+        break;
+      }
+      case FrameKind::skip: {
+        wire::SkipFrame f;
+        f.channel = pick_channel();
+        f.count = fdp_.ConsumeBool() ? fdp_.ConsumeIntegralInRange<std::uint64_t>(1, 8)
+                                     : fdp_.ConsumeIntegralInRange<std::uint64_t>(1, wire::kMaxFragmentCount);
+        f.sequence = std::min(near(to.reliable_sequence[f.channel]), wire::kMaxVarint - (f.count - 1));
+        // About what the chunks would cost (their bookkeeping and up to a
+        // datagram's payload each), or anything.
+        if (fdp_.ConsumeBool()) {
+          f.cost = f.count * core::kChunkCreditOverhead + fdp_.ConsumeIntegralInRange<std::uint64_t>(0, f.count * 1100);
+        } else {
+          f.cost = near(0);
+        }
         wire::encode_frame(w, f);
         break;
       }
@@ -719,38 +1124,164 @@ class Harness {
     deliver({pick_source(model.from), target.address, std::move(bytes)}, false);
   }
 
+  ChannelId pick_channel() {
+    if (fdp_.ConsumeIntegralInRange<int>(0, 7) == 0) return fdp_.ConsumeIntegral<ChannelId>();
+    return fdp_.ConsumeIntegralInRange<ChannelId>(0, 3);
+  }
+
+  DeliveryMode pick_mode() { return static_cast<DeliveryMode>(fdp_.ConsumeIntegralInRange<std::uint8_t>(0, 3)); }
+
+  static long long micros(Instant t) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+  }
+
+  const char* name(const Side& side) const { return &side == &client_ ? "client" : "server"; }
+
   void send_data(Side& side, bool message) {
     const auto h = pick_handle(side);
     const auto size = fdp_.ConsumeIntegralInRange<std::size_t>(0, kMaxSendSize);
     if (!h) return;
+    if (message) {
+      send_message(side, *h, size, {});
+      return;
+    }
     const bool primary = h == side.primary;
     Stream& stream = *side.outgoing;
-    const auto bytes = pattern(stream.salt, stream.sent, size);
-    if (message) {
-      const std::error_code ec = side.endpoint.send_message(*h, bytes);
-      require_handle_error(side, *h, ec);
-      const bool oversize = size > connection_config().max_message_size;
-      require(ec || !oversize, "send_message takes nothing above max_message_size");
-      // Before the handshake the peer's window is unknown and may refuse less.
-      if (pristine_ && open(side, *h) && side.handles.at(*h).connected && ec == errc::message_too_large) {
-        require(oversize, "a connected peer's window takes any message up to max_message_size");
-      }
-      if (!ec && primary) {
-        stream.sent += size;
-        stream.messages.push_back(size);
-      }
-    } else {
-      const auto taken = side.endpoint.send(*h, bytes);
-      require_handle_error(side, *h, taken.error());
-      if (taken) {
-        require(*taken <= size, "send takes at most what it is given");
-        if (primary) {
-          stream.sent += *taken;
-          if (*taken > 0) stream.boundaries = false;
+    const auto taken = side.endpoint.send(*h, pattern(stream.salt, stream.sent, size));
+    trace("t=%lld %s send %u.%u %zu: %zu taken", micros(now_), name(side), h->index, h->generation, size,
+          taken ? *taken : 0);
+    require_handle_error(side, *h, taken.error());
+    if (taken) {
+      require(*taken <= size, "send takes at most what it is given");
+      if (primary) {
+        stream.sent += *taken;
+        if (*taken > 0) {
+          stream.boundaries = false;
+          stream.ledger.clear();
         }
       }
     }
     settle();
+  }
+
+  /// send_message with SendOptions the input picks.
+  void send_options(Side& side) {
+    const auto h = pick_handle(side);
+    // Small messages half the time: empty ones, and ones re-bundling repeats.
+    const auto size = fdp_.ConsumeBool() ? fdp_.ConsumeIntegralInRange<std::size_t>(0, 300)
+                                         : fdp_.ConsumeIntegralInRange<std::size_t>(0, kMaxSendSize);
+    SendOptions o;
+    o.channel = pick_channel();
+    if (fdp_.ConsumeBool()) o.mode = pick_mode();
+    if (fdp_.ConsumeBool()) {
+      // Past deadlines too: those messages expire before they go out.
+      o.deadline = now_ + std::chrono::microseconds(fdp_.ConsumeIntegralInRange<std::int64_t>(-100'000, 5'000'000));
+    }
+    if (fdp_.ConsumeBool()) o.max_retransmits = fdp_.ConsumeIntegralInRange<unsigned>(0, 5);
+    if (fdp_.ConsumeBool()) o.supersede_key = fdp_.ConsumeIntegralInRange<std::uint64_t>(0, 3);
+    // Unique tags (the low half counts) that still span the whole range.
+    if (fdp_.ConsumeBool()) o.receipt = std::uint64_t{fdp_.ConsumeIntegral<std::uint32_t>()} << 32 | ++tags_;
+    if (!h) return;
+    send_message(side, *h, size, o);
+  }
+
+  /// Sends a message of `size` bytes of the outgoing pattern on `h` and
+  /// checks the outcome; what the primary connection sends is recorded for
+  /// the receiver's checks, and a receipt asked for is remembered.
+  void send_message(Side& side, ConnectionHandle h, std::size_t size, const SendOptions& options) {
+    const bool primary = h == side.primary;
+    Stream& stream = *side.outgoing;
+    const std::error_code ec = side.endpoint.send_message(h, pattern(stream.salt, stream.sent, size), options);
+    const bool is_open = open(side, h);
+    const DeliveryMode mode = options.mode.value_or(is_open ? side.handles.at(h).modes[options.channel]
+                                                            : DeliveryMode::reliable_ordered);
+    trace("t=%lld %s send_message %u.%u %zu channel %u %s deadline %lld max_retransmits %d key %lld receipt %llx: %s",
+          micros(now_), name(side), h.index, h.generation, size, unsigned{options.channel}, to_string(mode),
+          options.deadline ? micros(*options.deadline) : -1LL,
+          options.max_retransmits ? static_cast<int>(*options.max_retransmits) : -1,
+          options.supersede_key ? static_cast<long long>(*options.supersede_key) : -1LL,
+          static_cast<unsigned long long>(options.receipt.value_or(0)), ec.message().c_str());
+    require_handle_error(side, h, ec);
+    require(!ec || ec == errc::invalid_handle || ec == errc::would_block || ec == errc::message_too_large ||
+                ec == errc::connection_closed,
+            "send_message fails only as documented");
+    require((ec == errc::connection_closed) == (is_open && side.handles.at(h).close_called),
+            "send_message is connection_closed exactly after close()");
+    const bool oversize = size > connection_config().max_message_size;
+    require(ec || !oversize, "send_message takes nothing above max_message_size");
+    // Before the handshake the peer's window is unknown and may refuse less.
+    if (pristine_ && is_open && side.handles.at(h).connected && ec == errc::message_too_large) {
+      require(oversize, "a connected peer's window takes any message up to max_message_size");
+    }
+    if (ec) {
+      settle();
+      return;
+    }
+    const bool is_client = &side == &client_;
+    if (options.supersede_key) {
+      for (auto& [tag, t] : tickets_) {
+        if (t.client == is_client && t.connection == h && t.channel == options.channel &&
+            t.key == options.supersede_key) {
+          t.supersedable = true;
+        }
+      }
+    }
+    if (options.receipt) {
+      require(!tickets_.contains(*options.receipt), "the harness's receipt tags are unique");
+      tickets_[*options.receipt] = Ticket{is_client,
+                                          h,
+                                          options.channel,
+                                          mode,
+                                          options.deadline.has_value(),
+                                          options.max_retransmits.has_value(),
+                                          options.supersede_key};
+    }
+    if (primary) {
+      const bool guaranteed =
+          is_reliable(mode) && !options.deadline && !options.max_retransmits && !options.supersede_key;
+      if (options.channel != 0 || mode != DeliveryMode::reliable_ordered || !guaranteed) {
+        stream.plain = false;
+        stream.messages.clear();
+      }
+      if (stream.plain) stream.messages.push_back(size);
+      if (stream.boundaries) {
+        stream.ledger.push_back(Sent{stream.sent, size, options.channel, mode, guaranteed,
+                                     options.supersede_key.has_value()});
+        if (guaranteed) ++stream.guaranteed_unread;
+      }
+      stream.sent += size;
+    }
+    settle();
+  }
+
+  void configure_channel(Side& side) {
+    const auto h = pick_handle(side);
+    const ChannelId channel = pick_channel();
+    ChannelConfig c;
+    c.mode = pick_mode();
+    c.priority =
+        fdp_.ConsumeBool() ? fdp_.ConsumeIntegralInRange<std::uint8_t>(0, 2) : fdp_.ConsumeIntegral<std::uint8_t>();
+    c.weight = fdp_.ConsumeIntegralInRange<int>(0, 7) == 0 ? std::uint8_t{0} : fdp_.ConsumeIntegral<std::uint8_t>();
+    if (!h) return;
+    const std::error_code ec = side.endpoint.configure_channel(*h, channel, c);
+    trace("t=%lld %s configure_channel %u.%u channel %u %s priority %u weight %u: %s", micros(now_), name(side),
+          h->index, h->generation, unsigned{channel}, to_string(c.mode), unsigned{c.priority}, unsigned{c.weight},
+          ec.message().c_str());
+    require_handle_error(side, *h, ec);
+    if (open(side, *h)) {
+      require(c.weight == 0 ? ec == errc::invalid_config : !ec, "configure_channel fails exactly for weight 0");
+    }
+    if (!ec) side.handles.at(*h).modes[channel] = c.mode;
+    settle();
+  }
+
+  void next_message(Side& side) {
+    const auto h = pick_handle(side);
+    if (!h) return;
+    const auto next = side.endpoint.next_message(*h);
+    trace("t=%lld %s next_message %u.%u: %lld", micros(now_), name(side), h->index, h->generation,
+          next ? static_cast<long long>(next->size) : -1LL);
+    if (next) check_next(side, *h, *next);
   }
 
   void receive_data(Side& side, bool message) {
@@ -766,12 +1297,15 @@ class Harness {
       if (primary) check_window(side, *h);
       const auto next = side.endpoint.next_message(*h);
       const auto got = message ? side.endpoint.receive_message(*h, out) : side.endpoint.receive(*h, out);
+      trace("t=%lld %s %s %u.%u %zu: %lld %s", micros(now_), name(side), message ? "receive_message" : "receive",
+            h->index, h->generation, size, got ? static_cast<long long>(*got) : -1LL,
+            got ? "" : got.error().message().c_str());
       require_handle_error(side, *h, got.error());
       if (!got) {
         if (primary && got.error() == errc::end_of_stream) check_end_of_stream(stream);
         if (primary && got.error() == errc::buffer_too_small) {
           require(next && next->size > size, "buffer_too_small only for a larger message");
-          if (stream.boundaries && !stream.forged) {
+          if (stream.plain && stream.boundaries && !stream.forged) {
             require(!stream.messages.empty() && stream.messages.front() > size,
                     "the message kept is the next one sent");
           }
@@ -783,9 +1317,16 @@ class Harness {
       if (primary) {
         check_read(stream, std::span(out).first(*got));
         drained += *got;
-        require(drained <= connection_config().receive_window, "what is readable at once fits in the receive window");
-        if (!message) stream.boundaries = false;
-        if (message && stream.boundaries && !stream.forged) {
+        // Reliable messages hold credit; unreliable ones their own buffer.
+        require(drained <= connection_config().receive_window + connection_config().unreliable_buffer,
+                "what is readable at once fits in the receive window and the unreliable buffer");
+        // A stream read splits messages, and even one of 0 bytes may take empty ones.
+        if (!message) {
+          stream.boundaries = false;
+          stream.ledger.clear();
+        }
+        if (message) check_message(stream, std::span(out).first(*got), *next);
+        if (message && stream.plain && stream.boundaries && !stream.forged) {
           require(!stream.messages.empty() && stream.messages.front() == *got, "messages arrive whole, as sent");
           stream.messages.pop_front();
         }
@@ -799,6 +1340,7 @@ class Harness {
     const auto h = pick_handle(side);
     if (!h) return;
     const std::error_code ec = side.endpoint.close(*h);
+    trace("t=%lld %s close %u.%u: %s", micros(now_), name(side), h->index, h->generation, ec.message().c_str());
     require_handle_error(side, *h, ec);
     if (!ec) {
       side.handles.at(*h).close_called = true;
@@ -814,6 +1356,7 @@ class Harness {
     const bool was_open = open(side, *h);
     if (was_open) side.handles.at(*h).abort_called = true;
     const std::error_code ec = side.endpoint.abort(*h, code);
+    trace("t=%lld %s abort %u.%u: %s", micros(now_), name(side), h->index, h->generation, ec.message().c_str());
     require_handle_error(side, *h, ec);
     settle();
     if (was_open) require(side.handles.at(*h).closed, "abort() raises Closed at once");
@@ -825,6 +1368,7 @@ class Harness {
     if (!server_.primary) return;
     const std::size_t before = client_.endpoint.connection_count();
     auto h = client_.endpoint.connect(now_, kServerAddress, client_config());
+    trace("t=%lld client connect: %s", micros(now_), h ? "ok" : h.error().message().c_str());
     require(h.has_value() == (before < kMaxConnections), "connect fails exactly when max_connections are held");
     if (h) client_.handles[*h] = {};
     settle();
@@ -847,27 +1391,44 @@ class Harness {
   // --- the end -----------------------------------------------------------
 
   /// On a loss-free network with applications that read everything, all
-  /// that was sent arrives, unless a connection ends first.
+  /// that was sent and must arrive does (everything, in a plain stream; the
+  /// guaranteed messages otherwise), unless a connection ends first.
   void check_delivery() {
+    trace("t=%lld final run", micros(now_));
     auto ended = [&](const Side& side) { return !side.primary || side.handles.at(*side.primary).closed; };
     auto read_all = [&](Side& side) {
       if (ended(side)) return;
+      Stream& stream = *side.incoming;
+      // Larger than any message, so receive_message never finds one too large.
       std::vector<std::byte> out(kMaxReadSize);
       while (true) {
-        const auto got = side.endpoint.receive(*side.primary, out);
-        if (got.error() == errc::end_of_stream) check_end_of_stream(*side.incoming);
-        if (!got || *got == 0) break;
-        check_read(*side.incoming, std::span(out).first(*got));
+        const auto next = side.endpoint.next_message(*side.primary);
+        const auto got = stream.boundaries ? side.endpoint.receive_message(*side.primary, out)
+                                           : side.endpoint.receive(*side.primary, out);
+        if (got.error() == errc::end_of_stream) check_end_of_stream(stream);
+        if (!got) break;
+        check_read(stream, std::span(out).first(*got));
+        if (stream.boundaries) {
+          require(next && next->size == *got, "receive_message returns the announced size");
+          check_message(stream, std::span(out).first(*got), *next);
+        } else if (*got == 0) {
+          break;
+        }
       }
+    };
+    auto arrived = [](const Stream& stream) {
+      if (stream.plain) return stream.read == stream.sent;
+      if (ledger_checked(stream) && !stream.ambiguous) return stream.guaranteed_unread == 0;
+      return true;
     };
     const bool done = run_network(kFinalRounds, std::chrono::hours(1), [&] {
       read_all(client_);
       read_all(server_);
       settle();
       if (ended(client_) || !server_.primary || ended(server_)) return ended(client_) || ended(server_);
-      return to_server_.read == to_server_.sent && to_client_.read == to_client_.sent;
+      return arrived(to_server_) && arrived(to_client_);
     });
-    require(done, "a loss-free network delivers everything sent");
+    require(done, "a loss-free network delivers everything that must arrive");
   }
 
   FuzzedDataProvider& fdp_;
@@ -880,8 +1441,8 @@ class Harness {
   std::deque<Datagram> in_flight_;
   std::vector<ConnectionId> ids_;
   std::vector<std::byte> cookie_;
-  std::uint64_t largest_sequence_to_server_ = 0;
-  std::uint64_t largest_sequence_to_client_ = 0;
+  std::map<std::uint64_t, Ticket> tickets_;  // receipts asked for, by tag
+  std::uint32_t tags_ = 0;
   std::vector<std::byte> buffer_ = std::vector<std::byte>(wire::kMaxDatagramSize);
 };
 
