@@ -65,6 +65,8 @@ class Connection {
   void handle_timeout(Instant now);
   /// The next event; its connection handle is left for the endpoint to fill.
   std::optional<Event> poll_event();
+  /// True when poll_event() has an event.
+  bool has_events() const noexcept { return !events_.empty() || receipts_.has_ready(); }
 
   // --- commands (see rudp::Endpoint for their contracts) ---------------
 

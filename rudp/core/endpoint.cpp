@@ -141,6 +141,7 @@ struct Endpoint::Impl {
   // Moves a connection's events to the endpoint's queue, naming the connection.
   void collect(std::uint32_t index) {
     auto& c = *slots[index].connection;
+    if (!c.has_events()) return;
     const ConnectionHandle h = handle_of(index);
     while (auto e = c.poll_event()) {
       std::visit([&](auto& ev) { ev.connection = h; }, *e);

@@ -40,6 +40,8 @@ class Receipts {
 
   /// The next outcome to report, oldest first.
   std::optional<Receipt> poll();
+  /// True when poll() has an outcome to report.
+  bool has_ready() const noexcept { return !ready_.empty(); }
 
   /// Receipts not yet resolved.
   std::size_t open_count() const noexcept { return open_; }
