@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+// rudp on real UDP with standalone asio: an endpoint owns one UDP socket and
+// drives the sans-IO core with it (datagrams in, datagrams out, one timer
+// re-armed from next_timeout()), and offers the core's commands as
+// asynchronous operations in asio's conventions. Each takes a completion
+// token, so callbacks, asio::use_future and C++20 coroutines
+// (asio::use_awaitable) all work; errors are std::error_code of the "rudp"
+// category (or the system's, for socket failures).
+//
+// Threads: an endpoint lives on one executor and is not thread-safe; call it
+// from that executor only (run its io_context on one thread, or give it a
+// strand). To use several cores, open several endpoints on one port with
+// SO_REUSEPORT (EndpointOptions::reuse_port), each with its own connections:
+// the kernel spreads peers over them by address.
+//
+// This is the only public header that includes asio; link rudp::asio.
+#pragma once
+
+#include <asio.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "rudp/endpoint.hpp"
+
+namespace rudp::asio {
+
+/// A UDP endpoint as asio names it.
+using UdpEndpoint = ::asio::ip::udp::endpoint;
+
+/// The rudp address of `endpoint` (IPv4-mapped IPv6 addresses become IPv4).
+Address to_address(const UdpEndpoint& endpoint) noexcept;
+/// The asio endpoint of `address`.
+UdpEndpoint to_endpoint(const Address& address) noexcept;
+
+/// How the socket is opened.
+struct SocketOptions {
+  /// Let other endpoints bind the same port (SO_REUSEPORT), to spread peers over threads.
+  bool reuse_port = false;
+  /// An IPv6 socket also serves IPv4 peers (IPV6_V6ONLY off).
+  bool dual_stack = true;
+};
+
+namespace detail {
+
+// A pending operation's completion handler, type-erased; completed once,
+// through the handler's associated executor, never inside the call that
+// started the operation.
+template <class T>
+class Pending {
+ public:
+  virtual ~Pending() = default;
+  virtual void complete(std::error_code ec, T value) = 0;
+};
+
+template <class T, class Handler, class Executor>
+class PendingOf final : public Pending<T> {
+ public:
+  PendingOf(Handler handler, const Executor& fallback)
+      : handler_(std::move(handler)), work_(::asio::make_work_guard(::asio::get_associated_executor(handler_, fallback))) {}
+  void complete(std::error_code ec, T value) override {
+    auto executor = work_.get_executor();
+    ::asio::post(executor, [handler = std::move(handler_), ec, value = std::move(value)]() mutable {
+      std::move(handler)(ec, std::move(value));
+    });
+    work_.reset();
+  }
+
+ private:
+  Handler handler_;
+  ::asio::executor_work_guard<::asio::associated_executor_t<Handler, Executor>> work_;
+};
+
+}  // namespace detail
+
+class Endpoint {
+ public:
+  using executor_type = ::asio::any_io_executor;
+
+  /// Opens a UDP socket bound to `local` on `executor` and starts driving a
+  /// core endpoint made from `config`. Errors: the core's invalid_config,
+  /// or the socket's own (address in use...).
+  static Result<std::unique_ptr<Endpoint>> open(const executor_type& executor, const UdpEndpoint& local,
+                                                const EndpointConfig& config, const SocketOptions& options = {});
+
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+  /// Closes the socket; operations still pending complete with operation_aborted.
+  ~Endpoint();
+
+  executor_type get_executor() const noexcept { return executor_; }
+  /// The address the socket is bound to (with the port the system chose for port 0).
+  UdpEndpoint local_endpoint() const;
+
+  /// Connects to `peer`; completes with the connection's handle once the
+  /// handshake is done, or with std::errc::timed_out after
+  /// config.handshake_timeout. Signature: void(std::error_code, ConnectionHandle).
+  template <class Token>
+  auto async_connect(const UdpEndpoint& peer, const ConnectionConfig& config, Token&& token) {
+    return ::asio::async_initiate<Token, void(std::error_code, ConnectionHandle)>(
+        [this](auto handler, const UdpEndpoint& to, const ConnectionConfig& c) {
+          start_connect(make_pending<ConnectionHandle>(std::move(handler)), to, c);
+        },
+        token, peer, config);
+  }
+
+  /// Completes with the next connection a peer opens (listening starts with
+  /// the first call). Signature: void(std::error_code, ConnectionHandle).
+  template <class Token>
+  auto async_accept(Token&& token) {
+    return ::asio::async_initiate<Token, void(std::error_code, ConnectionHandle)>(
+        [this](auto handler) { start_accept(make_pending<ConnectionHandle>(std::move(handler))); }, token);
+  }
+
+  /// Queues `message` (copied) on `connection` with `options`; completes once
+  /// the connection took it, waiting for room in its send buffer when it is
+  /// full. Signature: void(std::error_code, std::size_t bytes).
+  template <class Token>
+  auto async_send(ConnectionHandle connection, std::span<const std::byte> message, const SendOptions& options,
+                  Token&& token) {
+    return ::asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+        [this](auto handler, ConnectionHandle c, std::span<const std::byte> m, const SendOptions& o) {
+          start_send(make_pending<std::size_t>(std::move(handler)), c, m, o);
+        },
+        token, connection, message, options);
+  }
+
+  /// Reads the next message of any channel into `buffer`, waiting for one;
+  /// `info` (optional) is set to its channel and mode. Errors: end_of_stream
+  /// once the peer finished and everything was read, buffer_too_small
+  /// (the message stays), connection_closed. Signature:
+  /// void(std::error_code, std::size_t bytes).
+  template <class Token>
+  auto async_receive(ConnectionHandle connection, std::span<std::byte> buffer, MessageInfo* info, Token&& token) {
+    return ::asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+        [this](auto handler, ConnectionHandle c, std::span<std::byte> b, MessageInfo* i) {
+          start_receive(make_pending<std::size_t>(std::move(handler)), c, b, i);
+        },
+        token, connection, buffer, info);
+  }
+
+  /// Closes this side gracefully and completes when the connection has
+  /// closed (both directions done, or ended otherwise). Signature:
+  /// void(std::error_code, CloseReason).
+  template <class Token>
+  auto async_close(ConnectionHandle connection, Token&& token) {
+    return ::asio::async_initiate<Token, void(std::error_code, CloseReason)>(
+        [this](auto handler, ConnectionHandle c) { start_close(make_pending<CloseReason>(std::move(handler)), c); },
+        token, connection);
+  }
+
+  /// The core endpoint, for what has no asynchronous form (stats,
+  /// configure_channel, set_config, abort). Call drive() after changing it.
+  rudp::Endpoint& core() noexcept { return core_; }
+  /// Sends what the core has to send and re-arms the timer; the
+  /// asynchronous operations call it themselves.
+  void drive();
+
+ private:
+  template <class T>
+  using PendingPtr = std::unique_ptr<detail::Pending<T>>;
+
+  template <class T, class Handler>
+  PendingPtr<T> make_pending(Handler handler) {
+    return std::make_unique<detail::PendingOf<T, Handler, executor_type>>(std::move(handler), executor_);
+  }
+
+  struct SendWait {
+    PendingPtr<std::size_t> op;
+    std::vector<std::byte> message;
+    SendOptions options;
+  };
+  struct ReceiveWait {
+    PendingPtr<std::size_t> op;
+    std::span<std::byte> buffer;
+    MessageInfo* info = nullptr;
+  };
+  struct ConnectionOps {
+    PendingPtr<ConnectionHandle> connect;
+    std::deque<SendWait> sends;
+    std::deque<ReceiveWait> receives;
+    PendingPtr<CloseReason> close;
+  };
+
+  Endpoint(const executor_type& executor, ::asio::ip::udp::socket socket, rudp::Endpoint core);
+
+  void start_connect(PendingPtr<ConnectionHandle> op, const UdpEndpoint& to, const ConnectionConfig& config);
+  void start_accept(PendingPtr<ConnectionHandle> op);
+  void start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<const std::byte> m, const SendOptions& o);
+  void start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<std::byte> b, MessageInfo* info);
+  void start_close(PendingPtr<CloseReason> op, ConnectionHandle c);
+
+  void wait_readable();
+  void read_datagrams();
+  void flush();
+  void arm_timer();
+  void dispatch_events();
+  void try_sends(ConnectionHandle c, ConnectionOps& ops);
+  void try_receives(ConnectionHandle c, ConnectionOps& ops);
+  void fail_all(ConnectionOps& ops, std::error_code ec);
+  void prune(ConnectionHandle c);
+  Instant now() const noexcept;
+
+  executor_type executor_;
+  ::asio::ip::udp::socket socket_;
+  ::asio::steady_timer timer_;
+  rudp::Endpoint core_;
+  std::chrono::steady_clock::time_point epoch_;
+  std::vector<std::byte> rx_;
+  std::vector<std::byte> tx_;
+  std::optional<Transmit> unsent_;  // the datagram in tx_ the socket would not take yet
+  bool writing_wait_ = false;
+  std::map<ConnectionHandle, ConnectionOps> ops_;
+  std::deque<ConnectionHandle> accepted_;  // accepted, not yet handed to async_accept
+  std::deque<PendingPtr<ConnectionHandle>> accepts_;
+  std::shared_ptr<bool> alive_;  // handlers of socket and timer waits check it
+};
+
+}  // namespace rudp::asio

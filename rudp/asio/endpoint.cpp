@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+// The driver loop of rudp::asio::Endpoint: the socket is non-blocking; when
+// it is readable every datagram waiting is fed to the core, then the core's
+// events complete pending operations, its datagrams are sent until it has no
+// more (or the socket would block: the rest waits for writability), and the
+// timer is re-armed from next_timeout().
+#include "rudp/asio.hpp"
+
+#include <algorithm>
+
+namespace rudp::asio {
+namespace {
+
+// The largest UDP payload: what a datagram in either direction may need.
+constexpr std::size_t kMaxUdpPayload = 65527;
+
+}  // namespace
+
+Address to_address(const UdpEndpoint& endpoint) noexcept {
+  const auto ip = endpoint.address();
+  if (ip.is_v4()) return Address::v4(ip.to_v4().to_bytes(), endpoint.port());
+  const auto v6 = ip.to_v6();
+  if (v6.is_v4_mapped()) {
+    return Address::v4(::asio::ip::make_address_v4(::asio::ip::v4_mapped, v6).to_bytes(), endpoint.port());
+  }
+  return Address::v6(v6.to_bytes(), endpoint.port());
+}
+
+UdpEndpoint to_endpoint(const Address& address) noexcept {
+  if (address.is_v4()) {
+    const auto& b = address.bytes();
+    return {::asio::ip::address_v4(::asio::ip::address_v4::bytes_type{b[12], b[13], b[14], b[15]}), address.port()};
+  }
+  return {::asio::ip::address_v6(address.bytes()), address.port()};
+}
+
+Result<std::unique_ptr<Endpoint>> Endpoint::open(const executor_type& executor, const UdpEndpoint& local,
+                                                 const EndpointConfig& config, const SocketOptions& options) {
+  auto core = rudp::Endpoint::create(config, Instant{});
+  if (!core) return core.error();
+  std::error_code ec;
+  ::asio::ip::udp::socket socket(executor);
+  socket.open(local.protocol(), ec);
+  if (!ec && local.address().is_v6()) socket.set_option(::asio::ip::v6_only(!options.dual_stack), ec);
+  if (!ec && options.reuse_port) {
+    const int on = 1;
+    if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+      ec = std::error_code(errno, std::system_category());
+    }
+  }
+  if (!ec) socket.bind(local, ec);
+  if (!ec) socket.non_blocking(true, ec);
+  if (ec) return ec;
+  std::unique_ptr<Endpoint> endpoint(new Endpoint(executor, std::move(socket), std::move(*core)));
+  endpoint->wait_readable();
+  endpoint->arm_timer();
+  return endpoint;
+}
+
+Endpoint::Endpoint(const executor_type& executor, ::asio::ip::udp::socket socket, rudp::Endpoint core)
+    : executor_(executor),
+      socket_(std::move(socket)),
+      timer_(executor),
+      core_(std::move(core)),
+      epoch_(std::chrono::steady_clock::now()),
+      rx_(kMaxUdpPayload),
+      tx_(kMaxUdpPayload),
+      alive_(std::make_shared<bool>(true)) {}
+
+Endpoint::~Endpoint() {
+  *alive_ = false;
+  const std::error_code aborted = ::asio::error::operation_aborted;
+  for (auto& [handle, ops] : ops_) fail_all(ops, aborted);
+  for (auto& accept : accepts_) accept->complete(aborted, {});
+}
+
+UdpEndpoint Endpoint::local_endpoint() const { return socket_.local_endpoint(); }
+
+// The core's clock starts when the endpoint does; steady_clock never goes back.
+Instant Endpoint::now() const noexcept { return Instant{std::chrono::steady_clock::now() - epoch_}; }
+
+void Endpoint::wait_readable() {
+  socket_.async_wait(::asio::socket_base::wait_read, [this, alive = alive_](std::error_code ec) {
+    if (!*alive || ec) return;
+    read_datagrams();
+    drive();
+    wait_readable();
+  });
+}
+
+void Endpoint::read_datagrams() {
+  UdpEndpoint from;
+  while (true) {
+    std::error_code ec;
+    const std::size_t n = socket_.receive_from(::asio::buffer(rx_), from, 0, ec);
+    if (ec == ::asio::error::would_block || ec == ::asio::error::try_again) return;
+    // Other errors (an ICMP port unreachable reported on the socket) concern
+    // one datagram; the next read goes on.
+    if (ec) continue;
+    core_.handle_datagram(now(), to_address(from), std::span(rx_).first(n));
+  }
+}
+
+void Endpoint::drive() {
+  const Instant t = now();
+  if (const auto due = core_.next_timeout(); due && *due <= t) core_.handle_timeout(t);
+  flush();
+  dispatch_events();
+  flush();  // the operations completed above may have queued more
+  arm_timer();
+}
+
+void Endpoint::flush() {
+  while (true) {
+    if (!unsent_) {
+      unsent_ = core_.poll_transmit(now(), tx_);
+      if (!unsent_) return;
+    }
+    std::error_code ec;
+    socket_.send_to(::asio::buffer(tx_.data(), unsent_->size), to_endpoint(unsent_->to), 0, ec);
+    if (ec == ::asio::error::would_block || ec == ::asio::error::try_again) {
+      if (!writing_wait_) {
+        writing_wait_ = true;
+        socket_.async_wait(::asio::socket_base::wait_write, [this, alive = alive_](std::error_code wait_ec) {
+          if (!*alive || wait_ec) return;
+          writing_wait_ = false;
+          drive();
+        });
+      }
+      return;
+    }
+    // A datagram the system refuses (no route, too large) is lost like one
+    // dropped on the path; the protocol recovers from both.
+    unsent_.reset();
+  }
+}
+
+void Endpoint::arm_timer() {
+  const auto due = core_.next_timeout();
+  if (!due) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(epoch_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(due->time_since_epoch()));
+  timer_.async_wait([this, alive = alive_](std::error_code ec) {
+    if (!*alive || ec) return;
+    drive();
+  });
+}
+
+void Endpoint::dispatch_events() {
+  while (auto event = core_.poll_event()) {
+    std::visit(
+        [&](const auto& e) {
+          using E = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<E, Connected>) {
+            if (e.incoming) {
+              if (!accepts_.empty()) {
+                accepts_.front()->complete({}, e.connection);
+                accepts_.pop_front();
+              } else {
+                accepted_.push_back(e.connection);
+              }
+            } else if (auto it = ops_.find(e.connection); it != ops_.end() && it->second.connect) {
+              std::exchange(it->second.connect, nullptr)->complete({}, e.connection);
+            }
+          } else if constexpr (std::is_same_v<E, Readable> || std::is_same_v<E, PeerFinished>) {
+            if (auto it = ops_.find(e.connection); it != ops_.end()) try_receives(e.connection, it->second);
+          } else if constexpr (std::is_same_v<E, Writable>) {
+            if (auto it = ops_.find(e.connection); it != ops_.end()) try_sends(e.connection, it->second);
+          } else if constexpr (std::is_same_v<E, Closed>) {
+            auto it = ops_.find(e.connection);
+            if (it == ops_.end()) return;
+            ConnectionOps ops = std::move(it->second);
+            ops_.erase(it);
+            if (ops.close) std::exchange(ops.close, nullptr)->complete({}, e.reason);
+            // A connect that never completed failed its handshake.
+            if (ops.connect && e.reason == CloseReason::handshake_timeout) {
+              std::exchange(ops.connect, nullptr)->complete(make_error_code(std::errc::timed_out), {});
+            }
+            fail_all(ops, make_error_code(errc::connection_closed));
+          }
+        },
+        *event);
+  }
+}
+
+void Endpoint::fail_all(ConnectionOps& ops, std::error_code ec) {
+  if (ops.connect) std::exchange(ops.connect, nullptr)->complete(ec, {});
+  for (auto& s : ops.sends) s.op->complete(ec, 0);
+  ops.sends.clear();
+  for (auto& r : ops.receives) r.op->complete(ec, 0);
+  ops.receives.clear();
+  if (ops.close) std::exchange(ops.close, nullptr)->complete(ec, CloseReason::aborted);
+}
+
+void Endpoint::try_sends(ConnectionHandle c, ConnectionOps& ops) {
+  while (!ops.sends.empty()) {
+    SendWait& s = ops.sends.front();
+    const std::error_code ec = core_.send_message(c, s.message, s.options);
+    if (ec == errc::would_block) return;  // Writable comes back
+    s.op->complete(ec, ec ? 0 : s.message.size());
+    ops.sends.pop_front();
+  }
+}
+
+void Endpoint::try_receives(ConnectionHandle c, ConnectionOps& ops) {
+  while (!ops.receives.empty()) {
+    ReceiveWait& r = ops.receives.front();
+    const auto info = core_.next_message(c);
+    const auto n = core_.receive_message(c, r.buffer);
+    if (!n && n.error() == errc::would_block) return;
+    if (n && r.info && info) *r.info = *info;
+    r.op->complete(n.error(), n.value_or(0));
+    ops.receives.pop_front();
+  }
+}
+
+void Endpoint::start_connect(PendingPtr<ConnectionHandle> op, const UdpEndpoint& to, const ConnectionConfig& config) {
+  const auto handle = core_.connect(now(), to_address(to), config);
+  if (!handle) {
+    op->complete(handle.error(), {});
+    return;
+  }
+  ops_[*handle].connect = std::move(op);
+  drive();
+}
+
+void Endpoint::start_accept(PendingPtr<ConnectionHandle> op) {
+  core_.set_accept_incoming(true);
+  if (!accepted_.empty()) {
+    op->complete({}, accepted_.front());
+    accepted_.pop_front();
+    return;
+  }
+  accepts_.push_back(std::move(op));
+}
+
+// Forgets the pending operations of `c` when none is left.
+void Endpoint::prune(ConnectionHandle c) {
+  const auto it = ops_.find(c);
+  if (it != ops_.end() && !it->second.connect && it->second.sends.empty() && it->second.receives.empty() &&
+      !it->second.close) {
+    ops_.erase(it);
+  }
+}
+
+void Endpoint::start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<const std::byte> m,
+                          const SendOptions& o) {
+  ConnectionOps& ops = ops_[c];
+  ops.sends.push_back({std::move(op), std::vector<std::byte>(m.begin(), m.end()), o});
+  try_sends(c, ops);
+  prune(c);
+  drive();
+}
+
+void Endpoint::start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<std::byte> b,
+                             MessageInfo* info) {
+  ConnectionOps& ops = ops_[c];
+  ops.receives.push_back({std::move(op), b, info});
+  try_receives(c, ops);
+  prune(c);
+  drive();
+}
+
+void Endpoint::start_close(PendingPtr<CloseReason> op, ConnectionHandle c) {
+  if (const auto ec = core_.close(c)) {
+    op->complete(ec, CloseReason::aborted);
+    return;
+  }
+  ops_[c].close = std::move(op);
+  drive();
+}
+
+}  // namespace rudp::asio

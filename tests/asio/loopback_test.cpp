@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// rudp::asio over real loopback sockets: a server endpoint accepts, a client
+// connects, messages of every mode go both ways, and both sides close
+// gracefully; over IPv4 and IPv6.
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <string>
+#include <vector>
+
+#include <rudp/asio.hpp>
+
+using namespace rudp;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::byte> bytes_of(const std::string& s) {
+  std::vector<std::byte> out(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) out[i] = static_cast<std::byte>(s[i]);
+  return out;
+}
+
+std::string text(std::span<const std::byte> b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+
+EndpointConfig config(std::uint64_t seed) {
+  EndpointConfig c;
+  c.seed = seed;
+  c.incoming = make_config(Profile::fast);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("asio: connect, exchange messages in every mode, close gracefully", "[asio]") {
+  const auto loopback = GENERATE(std::string("127.0.0.1"), std::string("::1"));
+  CAPTURE(loopback);
+  ::asio::io_context io;
+  const auto address = ::asio::ip::make_address(loopback);
+  auto server = rudp::asio::Endpoint::open(io.get_executor(), {address, 0}, config(1));
+  if (!server && address.is_v6()) {
+    WARN("no IPv6 loopback here: " << server.error().message());
+    return;
+  }
+  REQUIRE(server);
+  auto client = rudp::asio::Endpoint::open(io.get_executor(), {address, 0}, config(2));
+  REQUIRE(client);
+  auto& s = **server;
+  auto& c = **client;
+
+  std::vector<std::string> server_got;
+  std::vector<std::string> client_got;
+  std::optional<CloseReason> server_closed;
+  std::optional<CloseReason> client_closed;
+  std::vector<std::byte> server_buffer(4096);
+  std::vector<std::byte> client_buffer(4096);
+  std::optional<ConnectionHandle> accepted;
+
+  const DeliveryMode modes[] = {DeliveryMode::reliable_ordered, DeliveryMode::reliable_unordered,
+                                DeliveryMode::unreliable_sequenced, DeliveryMode::unreliable};
+  // The server echoes each message back with a prefix, then closes when the client has.
+  std::function<void()> serve = [&] {
+    s.async_receive(*accepted, server_buffer, nullptr, [&](std::error_code ec, std::size_t n) {
+      if (ec) {
+        CHECK(ec == errc::end_of_stream);
+        s.async_close(*accepted, [&](std::error_code close_ec, CloseReason reason) {
+          CHECK_FALSE(close_ec);
+          server_closed = reason;
+        });
+        return;
+      }
+      server_got.push_back(text(std::span(server_buffer).first(n)));
+      const auto reply = bytes_of("echo " + server_got.back());
+      s.async_send(*accepted, reply, {}, [](std::error_code send_ec, std::size_t) { CHECK_FALSE(send_ec); });
+      serve();
+    });
+  };
+  s.async_accept([&](std::error_code ec, ConnectionHandle h) {
+    REQUIRE_FALSE(ec);
+    accepted = h;
+    serve();
+  });
+
+  std::function<void(ConnectionHandle)> read = [&](ConnectionHandle h) {
+    c.async_receive(h, client_buffer, nullptr, [&, h](std::error_code ec, std::size_t n) {
+      REQUIRE_FALSE(ec);
+      client_got.push_back(text(std::span(client_buffer).first(n)));
+      if (client_got.size() < 4) {
+        read(h);
+        return;
+      }
+      c.async_close(h, [&](std::error_code close_ec, CloseReason reason) {
+        CHECK_FALSE(close_ec);
+        client_closed = reason;
+      });
+    });
+  };
+  c.async_connect({address, s.local_endpoint().port()}, make_config(Profile::fast),
+                  [&](std::error_code ec, ConnectionHandle h) {
+                    REQUIRE_FALSE(ec);
+                    for (int i = 0; i < 4; ++i) {
+                      const auto message = bytes_of("message " + std::to_string(i));
+                      c.async_send(h, message, SendOptions{.mode = modes[i]},
+                                   [](std::error_code send_ec, std::size_t) { CHECK_FALSE(send_ec); });
+                    }
+                    read(h);
+                  });
+
+  // Loopback does not lose datagrams, so every mode delivers; the run stops
+  // once both sides have closed (or after 10 s, which fails below).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!(client_closed && server_closed) && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  std::sort(server_got.begin(), server_got.end());
+  CHECK(server_got == std::vector<std::string>{"message 0", "message 1", "message 2", "message 3"});
+  std::sort(client_got.begin(), client_got.end());
+  CHECK(client_got ==
+        std::vector<std::string>{"echo message 0", "echo message 1", "echo message 2", "echo message 3"});
+  CHECK(client_closed == CloseReason::closed);
+  CHECK(server_closed == CloseReason::closed);
+}
+
+TEST_CASE("asio: a connect nobody answers times out; operations on unknown handles fail at once", "[asio]") {
+  ::asio::io_context io;
+  const auto loopback = ::asio::ip::make_address("127.0.0.1");
+  auto client = rudp::asio::Endpoint::open(io.get_executor(), {loopback, 0}, config(3));
+  REQUIRE(client);
+  // A bound socket that never answers: the handshake is retried, then given up.
+  ::asio::ip::udp::socket silent(io, {loopback, 0});
+  ConnectionConfig quick = make_config(Profile::fast);
+  quick.handshake_timeout = 300ms;
+  std::optional<std::error_code> connected;
+  (*client)->async_connect(silent.local_endpoint(), quick,
+                           [&](std::error_code ec, ConnectionHandle) { connected = ec; });
+  std::optional<std::error_code> sent;
+  std::optional<std::error_code> received;
+  std::vector<std::byte> buffer(16);
+  (*client)->async_send(ConnectionHandle{7, 7}, bytes_of("x"), {},
+                        [&](std::error_code ec, std::size_t) { sent = ec; });
+  (*client)->async_receive(ConnectionHandle{7, 7}, buffer, nullptr,
+                           [&](std::error_code ec, std::size_t) { received = ec; });
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!connected && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  REQUIRE(connected);
+  CHECK(*connected == std::errc::timed_out);
+  REQUIRE(sent);
+  CHECK(*sent == errc::invalid_handle);
+  REQUIRE(received);
+  CHECK(*received == errc::invalid_handle);
+}
