@@ -47,6 +47,12 @@ struct SocketOptions {
   bool reuse_port = false;
   /// An IPv6 socket also serves IPv4 peers (IPV6_V6ONLY off).
   bool dual_stack = true;
+  /// Kernel receive and send buffer sizes asked for (SO_RCVBUF, SO_SNDBUF),
+  /// in bytes; the kernel caps them at net.core.rmem_max / wmem_max. A burst
+  /// of datagrams beyond the receive buffer is dropped before rudp sees it
+  /// (each small datagram takes a few KiB of it). 0 keeps the system's default.
+  std::size_t receive_buffer = 4u << 20;
+  std::size_t send_buffer = 4u << 20;
 };
 
 namespace detail {

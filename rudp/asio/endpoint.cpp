@@ -48,6 +48,14 @@ Result<std::unique_ptr<Endpoint>> Endpoint::open(const executor_type& executor, 
       ec = std::error_code(errno, std::system_category());
     }
   }
+  // A buffer the kernel refuses to grow is no reason to fail: it stays as it was.
+  std::error_code ignored;
+  if (!ec && options.receive_buffer > 0) {
+    socket.set_option(::asio::socket_base::receive_buffer_size(static_cast<int>(options.receive_buffer)), ignored);
+  }
+  if (!ec && options.send_buffer > 0) {
+    socket.set_option(::asio::socket_base::send_buffer_size(static_cast<int>(options.send_buffer)), ignored);
+  }
   if (!ec) socket.bind(local, ec);
   if (!ec) socket.non_blocking(true, ec);
   if (ec) return ec;
@@ -89,8 +97,12 @@ void Endpoint::wait_readable() {
 }
 
 void Endpoint::read_datagrams() {
+  // Answers go out between batches of reads, so a burst of handshakes does
+  // not outgrow the core's queue of SYN-ACKs waiting to be sent.
+  constexpr int kBatch = 64;
   UdpEndpoint from;
-  while (true) {
+  for (int read = 1;; ++read) {
+    if (read % kBatch == 0) flush();
     std::error_code ec;
     const std::size_t n = socket_.receive_from(::asio::buffer(rx_), from, 0, ec);
     if (ec == ::asio::error::would_block || ec == ::asio::error::try_again) return;

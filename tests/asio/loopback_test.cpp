@@ -147,3 +147,59 @@ TEST_CASE("asio: a connect nobody answers times out; operations on unknown handl
   REQUIRE(received);
   CHECK(*received == errc::invalid_handle);
 }
+
+TEST_CASE("asio: one server endpoint serves a thousand concurrent connections", "[asio]") {
+  constexpr std::size_t kConnections = 1000;
+  ::asio::io_context io;
+  const auto loopback = ::asio::ip::make_address("127.0.0.1");
+  EndpointConfig server_config = config(5);
+  server_config.max_connections = 2 * kConnections;
+  auto server = rudp::asio::Endpoint::open(io.get_executor(), {loopback, 0}, server_config);
+  REQUIRE(server);
+  EndpointConfig client_config = config(6);
+  client_config.max_connections = 2 * kConnections;
+  auto client = rudp::asio::Endpoint::open(io.get_executor(), {loopback, 0}, client_config);
+  REQUIRE(client);
+  auto& s = **server;
+  auto& c = **client;
+
+  // The server echoes every message on the connection it came from.
+  std::vector<std::vector<std::byte>> server_buffers;
+  std::function<void(ConnectionHandle, std::size_t)> echo = [&](ConnectionHandle h, std::size_t slot) {
+    s.async_receive(h, server_buffers[slot], nullptr, [&, h, slot](std::error_code ec, std::size_t n) {
+      if (ec) return;
+      s.async_send(h, std::span(server_buffers[slot]).first(n), {}, [](std::error_code, std::size_t) {});
+      echo(h, slot);
+    });
+  };
+  std::function<void()> accept = [&] {
+    s.async_accept([&](std::error_code ec, ConnectionHandle h) {
+      if (ec) return;
+      server_buffers.emplace_back(64);
+      echo(h, server_buffers.size() - 1);
+      accept();
+    });
+  };
+  server_buffers.reserve(kConnections);
+  accept();
+
+  std::size_t echoed = 0;
+  std::vector<std::vector<std::byte>> client_buffers(kConnections, std::vector<std::byte>(64));
+  for (std::size_t i = 0; i < kConnections; ++i) {
+    c.async_connect(s.local_endpoint(), make_config(Profile::fast), [&, i](std::error_code ec, ConnectionHandle h) {
+      REQUIRE_FALSE(ec);
+      const auto message = bytes_of("connection " + std::to_string(i));
+      c.async_send(h, message, {}, [](std::error_code send_ec, std::size_t) { CHECK_FALSE(send_ec); });
+      c.async_receive(h, client_buffers[i], nullptr, [&, i](std::error_code read_ec, std::size_t n) {
+        CHECK_FALSE(read_ec);
+        CHECK(text(std::span(client_buffers[i]).first(n)) == "connection " + std::to_string(i));
+        ++echoed;
+      });
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (echoed < kConnections && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  CHECK(echoed == kConnections);
+  CHECK(s.core().connection_count() == kConnections);
+  CHECK(s.core().stats().connections_accepted == kConnections);
+}
