@@ -103,6 +103,9 @@ class Endpoint {
   ~Endpoint();
 
   executor_type get_executor() const noexcept { return executor_; }
+  /// The core's clock: the time since the endpoint opened, from
+  /// std::chrono::steady_clock. SendOptions::deadline is on this clock.
+  Instant now() const noexcept;
   /// The address the socket is bound to (with the port the system chose for port 0).
   UdpEndpoint local_endpoint() const;
 
@@ -213,7 +216,6 @@ class Endpoint {
   void try_receives(ConnectionHandle c, ConnectionOps& ops);
   void fail_all(ConnectionOps& ops, std::error_code ec);
   void prune(ConnectionHandle c);
-  Instant now() const noexcept;
 
   executor_type executor_;
   ::asio::ip::udp::socket socket_;
