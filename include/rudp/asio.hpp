@@ -36,11 +36,6 @@ namespace rudp::asio {
 /// A UDP endpoint as asio names it.
 using UdpEndpoint = ::asio::ip::udp::endpoint;
 
-/// The rudp address of `endpoint` (IPv4-mapped IPv6 addresses become IPv4).
-Address to_address(const UdpEndpoint& endpoint) noexcept;
-/// The asio endpoint of `address`.
-UdpEndpoint to_endpoint(const Address& address) noexcept;
-
 /// How the socket is opened.
 struct SocketOptions {
   /// Let other endpoints bind the same port (SO_REUSEPORT), to spread peers over threads.

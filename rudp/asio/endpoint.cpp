@@ -6,6 +6,8 @@
 // timer is re-armed from next_timeout().
 #include "rudp/asio.hpp"
 
+#include "rudp/asio/address_conversion.hpp"
+
 #include <algorithm>
 
 namespace rudp::asio {
@@ -15,24 +17,6 @@ namespace {
 constexpr std::size_t kMaxUdpPayload = 65527;
 
 }  // namespace
-
-Address to_address(const UdpEndpoint& endpoint) noexcept {
-  const auto ip = endpoint.address();
-  if (ip.is_v4()) return Address::v4(ip.to_v4().to_bytes(), endpoint.port());
-  const auto v6 = ip.to_v6();
-  if (v6.is_v4_mapped()) {
-    return Address::v4(::asio::ip::make_address_v4(::asio::ip::v4_mapped, v6).to_bytes(), endpoint.port());
-  }
-  return Address::v6(v6.to_bytes(), endpoint.port());
-}
-
-UdpEndpoint to_endpoint(const Address& address) noexcept {
-  if (address.is_v4()) {
-    const auto& b = address.bytes();
-    return {::asio::ip::address_v4(::asio::ip::address_v4::bytes_type{b[12], b[13], b[14], b[15]}), address.port()};
-  }
-  return {::asio::ip::address_v6(address.bytes()), address.port()};
-}
 
 Result<std::unique_ptr<Endpoint>> Endpoint::open(const executor_type& executor, const UdpEndpoint& local,
                                                  const EndpointConfig& config, const SocketOptions& options) {
