@@ -50,6 +50,10 @@ struct SocketOptions {
   std::size_t send_buffer = 4u << 20;
 };
 
+class BatchIo;
+class RecvBatch;
+struct OutgoingDatagram;
+
 namespace detail {
 
 // A pending operation's completion handler, type-erased; completed once,
@@ -217,9 +221,11 @@ class Endpoint {
   ::asio::steady_timer timer_;
   rudp::Endpoint core_;
   std::chrono::steady_clock::time_point epoch_;
-  std::vector<std::byte> rx_;
-  std::vector<std::byte> tx_;
-  std::optional<Transmit> unsent_;  // the datagram in tx_ the socket would not take yet
+  std::unique_ptr<BatchIo> io_;
+  std::unique_ptr<RecvBatch> rx_;
+  std::vector<std::byte> tx_;                // the datagrams of outgoing_, one after another
+  std::size_t tx_used_ = 0;
+  std::vector<OutgoingDatagram> outgoing_;  // polled from the core, not yet taken by the socket
   bool writing_wait_ = false;
   std::map<ConnectionHandle, ConnectionOps> ops_;
   std::deque<ConnectionHandle> accepted_;  // accepted, not yet handed to async_accept

@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: MIT
-// The driver loop of rudp::asio::Endpoint: the socket is non-blocking; when
-// it is readable every datagram waiting is fed to the core, then the core's
-// events complete pending operations, its datagrams are sent until it has no
-// more (or the socket would block: the rest waits for writability), and the
-// timer is re-armed from next_timeout().
+// The driver loop of rudp::asio::Endpoint: when the socket is readable,
+// every datagram waiting is fed to the core, read in batches (BatchIo:
+// recvmmsg, GRO); then the core's events complete pending operations, its
+// datagrams are sent in batches (sendmmsg, GSO) until it has no more or the
+// socket would block (the rest waits for writability), and the timer is
+// re-armed from next_timeout().
 #include "rudp/asio.hpp"
 
 #include "rudp/asio/address_conversion.hpp"
+#include "rudp/asio/batch_io.hpp"
 
 #include <algorithm>
 
 namespace rudp::asio {
 namespace {
 
-// The largest UDP payload: what a datagram in either direction may need.
+// The largest UDP payload: the room poll_transmit() may need.
 constexpr std::size_t kMaxUdpPayload = 65527;
+// Datagrams sent in one batch at most, and the bytes they may take.
+constexpr std::size_t kSendBatch = 256;
+constexpr std::size_t kSendBytes = 4 * 65536;
+// Kernel reads per receive batch, each with room for the largest datagram (or
+// a GRO read of 64 KiB): 1 MiB per endpoint.
+constexpr std::size_t kReceiveBatch = 16;
 
 }  // namespace
 
@@ -55,9 +63,12 @@ Endpoint::Endpoint(const executor_type& executor, ::asio::ip::udp::socket socket
       timer_(executor),
       core_(std::move(core)),
       epoch_(std::chrono::steady_clock::now()),
-      rx_(kMaxUdpPayload),
-      tx_(kMaxUdpPayload),
-      alive_(std::make_shared<bool>(true)) {}
+      io_(std::make_unique<BatchIo>(socket_)),
+      rx_(std::make_unique<RecvBatch>(io_->make_recv_batch(kReceiveBatch, kMaxUdpPayload))),
+      tx_(kSendBytes),
+      alive_(std::make_shared<bool>(true)) {
+  outgoing_.reserve(kSendBatch);
+}
 
 Endpoint::~Endpoint() {
   *alive_ = false;
@@ -81,19 +92,22 @@ void Endpoint::wait_readable() {
 }
 
 void Endpoint::read_datagrams() {
-  // Answers go out between batches of reads, so a burst of handshakes does
-  // not outgrow the core's queue of SYN-ACKs waiting to be sent.
-  constexpr int kBatch = 64;
-  UdpEndpoint from;
-  for (int read = 1;; ++read) {
-    if (read % kBatch == 0) flush();
-    std::error_code ec;
-    const std::size_t n = socket_.receive_from(::asio::buffer(rx_), from, 0, ec);
-    if (ec == ::asio::error::would_block || ec == ::asio::error::try_again) return;
-    // Other errors (an ICMP port unreachable reported on the socket) concern
-    // one datagram; the next read goes on.
-    if (ec) continue;
-    core_.handle_datagram(now(), to_address(from), std::span(rx_).first(n));
+  // A socket error (an ICMP port unreachable reported on it) is about one
+  // datagram; reading goes on, but not forever.
+  for (int errors = 0; errors < 16;) {
+    const auto received = io_->receive(*rx_);
+    if (!received) {
+      if (received.error() == errc::would_block) return;
+      ++errors;
+      continue;
+    }
+    const Instant t = now();
+    for (const ReceivedDatagram& d : *rx_) {
+      if (!d.truncated) core_.handle_datagram(t, to_address(d.from), d.bytes);
+    }
+    // Answers go out between batches, so a burst of handshakes does not
+    // outgrow the core's queue of SYN-ACKs waiting to be sent.
+    flush();
   }
 }
 
@@ -108,17 +122,19 @@ void Endpoint::drive() {
 
 void Endpoint::flush() {
   while (true) {
-    if (!unsent_) {
-      unsent_ = core_.poll_transmit(now(), tx_);
-      if (!unsent_) return;
+    while (outgoing_.size() < kSendBatch && tx_used_ + kMaxUdpPayload <= tx_.size()) {
+      const auto t = core_.poll_transmit(now(), std::span(tx_).subspan(tx_used_));
+      if (!t) break;
+      outgoing_.push_back({to_endpoint(t->to), std::span(tx_).subspan(tx_used_, t->size)});
+      tx_used_ += t->size;
     }
-    std::error_code ec;
-    socket_.send_to(::asio::buffer(tx_.data(), unsent_->size), to_endpoint(unsent_->to), 0, ec);
-    if (ec == ::asio::error::would_block || ec == ::asio::error::try_again) {
+    if (outgoing_.empty()) return;
+    auto sent = io_->send(outgoing_);
+    if (!sent && sent.error() == errc::would_block) {
       if (!writing_wait_) {
         writing_wait_ = true;
-        socket_.async_wait(::asio::socket_base::wait_write, [this, alive = alive_](std::error_code wait_ec) {
-          if (!*alive || wait_ec) return;
+        socket_.async_wait(::asio::socket_base::wait_write, [this, alive = alive_](std::error_code ec) {
+          if (!*alive || ec) return;
           writing_wait_ = false;
           drive();
         });
@@ -127,7 +143,9 @@ void Endpoint::flush() {
     }
     // A datagram the system refuses (no route, too large) is lost like one
     // dropped on the path; the protocol recovers from both.
-    unsent_.reset();
+    const std::size_t done = sent ? *sent : 1;
+    outgoing_.erase(outgoing_.begin(), outgoing_.begin() + static_cast<std::ptrdiff_t>(done));
+    if (outgoing_.empty()) tx_used_ = 0;
   }
 }
 
