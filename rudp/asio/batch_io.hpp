@@ -140,8 +140,8 @@ class RecvBatch::Iterator {
 /// called from anywhere.
 class BatchIo {
  public:
-  /// Most datagrams one GSO message carries: the kernel's UDP_MAX_SEGMENTS
-  /// (64 up to Linux 6.8; later kernels allow 128, and take 64 as well).
+  /// Most datagrams one GSO message carries: the kernel's UDP_MAX_SEGMENTS,
+  /// 64 since UDP GSO came in (recent kernels, such as 6.18, allow 128).
   static constexpr std::size_t kMaxGsoSegments = 64;
   /// Most bytes one GSO message carries: the largest IPv4 UDP payload.
   static constexpr std::size_t kMaxGsoBytes = 65507;
@@ -185,10 +185,11 @@ class BatchIo {
   /// (EMSGSIZE, EAFNOSUPPORT for an IPv6 peer of an IPv4 socket, ...), which
   /// the caller should drop before sending the rest.
   ///
-  /// A GSO message refused with EIO (a route without checksum offload) turns
-  /// GSO off for good; one refused with EINVAL (a segment too large for the
-  /// route's MTU, or a socket with UDP checksums off) goes out unsegmented.
-  /// Either way the datagrams are sent again without GSO before returning.
+  /// A GSO message refused with EIO (a route without checksum offload, on
+  /// kernels that do not checksum segments in software) turns GSO off for
+  /// good; one refused with EINVAL (a segment too large for the route's MTU,
+  /// or a socket with UDP checksums off) goes out unsegmented. Either way the
+  /// datagrams are sent again without GSO before returning.
   Result<std::size_t> send(std::span<const OutgoingDatagram> datagrams) noexcept;
 
   /// The socket this object sends and receives on.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // BatchIo's fallbacks for errors this kernel does not produce on loopback:
-// EIO from a segmented send (kernels before 6.11 gave it for routes without
-// checksum offload), ENOSYS from sendmmsg/recvmmsg (seccomp filters, very old
+// EIO from a segmented send (older kernels give it for routes without
+// checksum offload; 6.18 checksums the segments in software), ENOSYS from sendmmsg/recvmmsg (seccomp filters, very old
 // kernels), EINTR, and a send buffer that fills part-way through a batch.
 // This executable defines sendmmsg, sendmsg and recvmmsg itself, so the calls
 // BatchIo makes land here first (ELF symbol interposition) and reach libc's
