@@ -353,6 +353,20 @@ void Connection::update_credit() noexcept {
 
 // --- timers --------------------------------------------------------------
 
+// Neither case has a timer of its own: expiry and the pacer's release before
+// the handshake completes were only ever checked when the connection was
+// polled, and giving them timers would change when they happen.
+bool Connection::needs_polling() const noexcept {
+  switch (state_) {
+    case State::cookie_sent: return data_waiting();
+    case State::established: return out_.deadline_pending();
+    case State::syn_sent:
+    case State::draining:
+    case State::drained: return false;
+  }
+  return false;
+}
+
 Duration Connection::loss_delay() const noexcept {
   const Duration base = std::max(rtt_.smoothed_rtt(), rtt_.latest_rtt());
   const auto scaled = std::chrono::duration_cast<Duration>(base * config_.time_threshold);

@@ -67,6 +67,12 @@ class Connection {
   std::optional<Event> poll_event();
   /// True when poll_event() has an event.
   bool has_events() const noexcept { return !events_.empty() || receipts_.has_ready(); }
+  /// True when a later poll_transmit() may send or give up something though
+  /// no input arrived and no timer of next_timeout() came due: a queued
+  /// message's deadline may pass (expiry runs when polled), or, before the
+  /// handshake completes, the pacer may let waiting data out. The endpoint
+  /// polls such a connection whenever it polls any, as it once polled all.
+  bool needs_polling() const noexcept;
 
   // --- commands (see rudp::Endpoint for their contracts) ---------------
 

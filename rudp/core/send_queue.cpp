@@ -122,6 +122,17 @@ void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueN
   }
 }
 
+bool SendQueue::deadline_pending() const noexcept {
+  if (!unsent_.empty() && unsent_.front().options.deadline) return true;
+  const auto has_deadline = [this](const Chunk& chunk) {
+    if (!chunk.tracked) return false;
+    const auto it = tracked_.find(chunk.sequence - chunk.fragment_index);
+    return it != tracked_.end() && it->second.deadline.has_value();
+  };
+  if (const Chunk* chunk = next_resend(); chunk && has_deadline(*chunk)) return true;
+  return next_new_ < chunks_.size() && has_deadline(chunks_[next_new_]);
+}
+
 std::optional<NextData> SendQueue::peek() const noexcept {
   const auto frame_of = [this](const Chunk& c) {
     return wire::DataFrame{c.mode, channel_, c.sequence, c.fragment_index, c.fragment_count, true, c.bytes};

@@ -98,6 +98,10 @@ class SendQueue {
   /// the queue, and abandons reliable messages under way for the same
   /// reasons; resolves their receipts.
   void expire(Instant now, Duration one_way, Receipts& receipts, QueueNews& news);
+  /// True when expire() may give something up just because time passed:
+  /// the next message to go out, the next chunk to re-send, or the rest of
+  /// the message under way has a deadline.
+  bool deadline_pending() const noexcept;
 
   /// The next DATA frame to send (re-sends first, then fragments of the
   /// message under way, then the next message), or nullopt. A reliable message
