@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -31,6 +30,7 @@
 #include "rudp/core/reassembly.hpp"
 #include "rudp/core/receipts.hpp"
 #include "rudp/core/recv_queue.hpp"
+#include "rudp/core/ring.hpp"
 #include "rudp/core/rtt_estimator.hpp"
 #include "rudp/core/send_queue.hpp"
 #include "rudp/core/sent_packets.hpp"
@@ -188,7 +188,7 @@ class Connection {
   Instant last_received_;
   Instant last_eliciting_sent_;
 
-  std::deque<Event> events_;
+  Ring<Event> events_;
   ConnectionStats stats_;
 };
 
