@@ -296,6 +296,7 @@ void Connection::apply(Instant now, PacketOutcome& outcome) {
 
 void Connection::become_established(Instant now) {
   state_ = State::established;
+  std::vector<std::byte>().swap(cookie_);  // only packets before this carry it
   stats_.handshake_time = now - created_at_;
   events_.push_back(Connected{{}, incoming_});
 }

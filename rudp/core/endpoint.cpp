@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -101,8 +102,10 @@ std::optional<ConnectionId> peek_destination(std::span<const std::byte> bytes) n
 }  // namespace
 
 struct Endpoint::Impl {
+  // The connection lives on the heap, so a slot costs 16 bytes, not a
+  // connection's 1.4 KB, while free or while the table has room to grow.
   struct Slot {
-    std::optional<core::Connection> connection;
+    std::unique_ptr<core::Connection> connection;
     std::uint32_t generation = 0;
   };
 
@@ -140,7 +143,7 @@ struct Endpoint::Impl {
   core::Connection* find(ConnectionHandle h) noexcept {
     if (h.index >= slots.size() || slots[h.index].generation != h.generation) return nullptr;
     auto& c = slots[h.index].connection;
-    return c && !c->closed() ? &*c : nullptr;
+    return c && !c->closed() ? c.get() : nullptr;
   }
 
   ConnectionHandle handle_of(std::uint32_t index) const noexcept { return {index, slots[index].generation}; }
@@ -208,7 +211,7 @@ struct Endpoint::Impl {
       free_slots.pop_back();
     }
     by_id.emplace(connection.local_id().value, index);
-    slots[index].connection.emplace(std::move(connection));
+    slots[index].connection = std::make_unique<core::Connection>(std::move(connection));
     collect(index);
     touch(index);
     return handle_of(index);

@@ -73,7 +73,7 @@ bool SendQueue::reliable_room(std::uint32_t count) const noexcept {
 }
 
 void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueNews& news) {
-  retired_.clear();
+  std::vector<std::byte>().swap(retired_);
   // Chunks acknowledged while waiting to be re-sent leave the queue here.
   while (!resend_.empty()) {
     const Chunk* chunk = find(resend_.front());
@@ -180,7 +180,7 @@ void SendQueue::start_reliable(Unsent& message) {
 }
 
 std::optional<ReceiptId> SendQueue::on_sent() {
-  retired_.clear();
+  std::vector<std::byte>().swap(retired_);
   if (next_resend()) {
     while (true) {
       Chunk* chunk = find(resend_.front());

@@ -190,7 +190,8 @@ class SendQueue {
   // The unreliable space: the message at unsent_.front() is under way when
   // unreliable_fragment_ > 0. The bytes of the last message that left the
   // unsent queue are kept until the next change, so the payload of the
-  // frame that took it out stays readable.
+  // frame that took it out stays readable; then they are freed, not just
+  // cleared, so an idle connection holds no copy of its last message.
   std::uint64_t next_unreliable_ = 0;
   std::uint32_t unreliable_fragment_ = 0;
   std::vector<std::byte> retired_;
