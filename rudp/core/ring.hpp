@@ -5,9 +5,12 @@
 // about 600 bytes (a map and a 512-byte block) as soon as it is constructed
 // and keeps them while empty; a connection held eleven, so 10,000 idle
 // connections held 66 MB of empty queues. A Ring allocates nothing until its
-// first push, doubles when full, halves when three quarters are unused, and
-// frees its buffer when it empties, so an idle connection holds no queue
-// memory and a burst does not leave its peak behind.
+// first push, doubles when full and halves when three quarters are unused, so
+// a burst does not leave its peak behind. Once empty it keeps only a buffer
+// of the first size (about 64 bytes): a queue that fills and drains with every
+// message then does not allocate each time (freeing on empty cost a
+// single-connection exchange 7% more CPU per datagram), and an idle
+// connection holds a few such buffers.
 #pragma once
 
 #include <algorithm>
@@ -175,7 +178,7 @@ class Ring {
 
   void after_pop() noexcept {
     if (size_ == 0) {
-      release();
+      if (capacity_ > kFirstCapacity) release();  // else kept for the next push
     } else if (size_ <= capacity_ / 4 && capacity_ / 2 >= kFirstCapacity) {
       // Halving moves the elements; it happens after a quarter of the pops
       // that filled the buffer, so each pop pays for a constant number of moves.
