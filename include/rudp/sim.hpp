@@ -38,6 +38,11 @@ class Network {
   /// The endpoint at `address`; it must have been added.
   Endpoint& endpoint(const Address& address);
 
+  /// Takes the endpoint at `address` off the network and hands it back (it
+  /// must have been added), as if its host went away: datagrams on their
+  /// way to it are counted as undeliverable when they arrive.
+  Endpoint remove(const Address& address);
+
   /// Sets the link from `from` to `to` (one direction), replacing its
   /// impairments but keeping what is in flight on it.
   void set_link(const Address& from, const Address& to, const LinkConfig& config);

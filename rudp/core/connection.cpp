@@ -296,6 +296,7 @@ void Connection::apply(Instant now, PacketOutcome& outcome) {
 
 void Connection::become_established(Instant now) {
   state_ = State::established;
+  std::vector<std::byte>().swap(cookie_);  // only packets before this carry it
   stats_.handshake_time = now - created_at_;
   events_.push_back(Connected{{}, incoming_});
 }
@@ -352,6 +353,20 @@ void Connection::update_credit() noexcept {
 }
 
 // --- timers --------------------------------------------------------------
+
+// Neither case has a timer of its own: expiry and the pacer's release before
+// the handshake completes were only ever checked when the connection was
+// polled, and giving them timers would change when they happen.
+bool Connection::needs_polling() const noexcept {
+  switch (state_) {
+    case State::cookie_sent: return data_waiting();
+    case State::established: return out_.deadline_pending();
+    case State::syn_sent:
+    case State::draining:
+    case State::drained: return false;
+  }
+  return false;
+}
 
 Duration Connection::loss_delay() const noexcept {
   const Duration base = std::max(rtt_.smoothed_rtt(), rtt_.latest_rtt());

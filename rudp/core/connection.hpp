@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -31,6 +30,7 @@
 #include "rudp/core/reassembly.hpp"
 #include "rudp/core/receipts.hpp"
 #include "rudp/core/recv_queue.hpp"
+#include "rudp/core/ring.hpp"
 #include "rudp/core/rtt_estimator.hpp"
 #include "rudp/core/send_queue.hpp"
 #include "rudp/core/sent_packets.hpp"
@@ -67,6 +67,12 @@ class Connection {
   std::optional<Event> poll_event();
   /// True when poll_event() has an event.
   bool has_events() const noexcept { return !events_.empty() || receipts_.has_ready(); }
+  /// True when a later poll_transmit() may send or give up something though
+  /// no input arrived and no timer of next_timeout() came due: a queued
+  /// message's deadline may pass (expiry runs when polled), or, before the
+  /// handshake completes, the pacer may let waiting data out. The endpoint
+  /// polls such a connection whenever it polls any, as it once polled all.
+  bool needs_polling() const noexcept;
 
   // --- commands (see rudp::Endpoint for their contracts) ---------------
 
@@ -182,7 +188,7 @@ class Connection {
   Instant last_received_;
   Instant last_eliciting_sent_;
 
-  std::deque<Event> events_;
+  Ring<Event> events_;
   ConnectionStats stats_;
 };
 

@@ -3,16 +3,30 @@
 // named by (index, generation) handles; the stateless half of the handshake
 // (SYN answered with a cookie, nothing allocated until the cookie comes back
 // in a COOKIE-ACK); and the fan-in and fan-out of the five driving verbs.
+//
+// The driving verbs cost what the connections they concern cost, not what
+// all of them do: a connection can only have something new to send, or a new
+// deadline, after a call that reached it (a datagram, a command, its timer,
+// a poll). Such a call marks it, in the set of connections that may have
+// something to send and in the list of those whose deadline must be asked
+// again; poll_transmit visits the marked connections only, and the deadlines
+// sit in a heap that next_timeout() reads at the top. A connection leaves the
+// set when a poll finds nothing to send, unless it needs_polling(): then it
+// is polled on every poll_transmit, as every connection used to be, so that
+// what it does does not change.
 #include "rudp/endpoint.hpp"
 
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "rudp/core/connection.hpp"
 #include "rudp/core/cookie.hpp"
+#include "rudp/core/deadline_heap.hpp"
+#include "rudp/core/index_set.hpp"
 #include "rudp/core/random.hpp"
 #include "rudp/wire/packet.hpp"
 
@@ -88,8 +102,10 @@ std::optional<ConnectionId> peek_destination(std::span<const std::byte> bytes) n
 }  // namespace
 
 struct Endpoint::Impl {
+  // The connection lives on the heap, so a slot costs 16 bytes, not a
+  // connection's 1.4 KB, while free or while the table has room to grow.
   struct Slot {
-    std::optional<core::Connection> connection;
+    std::unique_ptr<core::Connection> connection;
     std::uint32_t generation = 0;
   };
 
@@ -102,7 +118,17 @@ struct Endpoint::Impl {
   std::deque<Reply> replies;
   std::deque<Event> events;
   EndpointStats stats;
-  std::size_t next_transmit = 0;  // round-robin start of poll_transmit
+  core::IndexSet may_transmit;     // slots poll_transmit must visit; all others have nothing to send
+  std::uint32_t next_transmit = 0;  // round-robin start of poll_transmit
+  // When each connection next needs handle_timeout. A call that reaches a
+  // connection only marks its deadline stale; the stale ones are asked again
+  // when the deadlines are next read, so a connection polled many times in
+  // between is asked once. next_timeout() is const, and refreshing this
+  // cache changes nothing it or any other call reports: hence mutable.
+  mutable core::DeadlineHeap deadlines;
+  mutable std::vector<std::uint32_t> stale;  // slots whose deadline may have changed
+  mutable std::vector<bool> is_stale;        // by slot: listed in stale
+  std::vector<std::uint32_t> due;           // scratch of handle_timeout
 
   Impl(const EndpointConfig& c, Instant now)
       : config(c), rng(c.seed), cookies(random_key(rng), now, c.cookie_lifetime) {}
@@ -117,10 +143,61 @@ struct Endpoint::Impl {
   core::Connection* find(ConnectionHandle h) noexcept {
     if (h.index >= slots.size() || slots[h.index].generation != h.generation) return nullptr;
     auto& c = slots[h.index].connection;
-    return c && !c->closed() ? &*c : nullptr;
+    return c && !c->closed() ? c.get() : nullptr;
   }
 
   ConnectionHandle handle_of(std::uint32_t index) const noexcept { return {index, slots[index].generation}; }
+
+  // A call reached connection `index`: it may have something to send, and
+  // its deadline may have moved.
+  void touch(std::uint32_t index) {
+    may_transmit.insert(index);
+    mark_stale(index);
+  }
+
+  void mark_stale(std::uint32_t index) const {
+    if (is_stale[index]) return;
+    is_stale[index] = true;
+    stale.push_back(index);
+  }
+
+  // When slot `index` next needs handle_timeout, if ever.
+  std::optional<Instant> deadline_of(std::uint32_t index) const noexcept {
+    const auto& c = slots[index].connection;
+    if (!c) return std::nullopt;
+    auto t = c->next_timeout();
+    // A drained connection kept for its cookie's lifetime wakes once more to be released.
+    if (!t && c->drained()) t = c->created_at() + config.cookie_lifetime;
+    return t;
+  }
+
+  void refresh_deadlines() const {
+    for (const std::uint32_t index : stale) {
+      is_stale[index] = false;
+      if (const auto t = deadline_of(index)) {
+        deadlines.set(index, *t);
+      } else {
+        deadlines.erase(index);
+      }
+    }
+    stale.clear();
+  }
+
+  // Polls connection `index` for a datagram.
+  std::optional<Transmit> transmit_from(std::uint32_t index, Instant now, std::span<std::byte> out) {
+    auto& c = slots[index].connection;
+    const auto size = c->poll_transmit(now, out);
+    // Polling may have given up messages (expired receipts) even when nothing went out.
+    collect(index);
+    mark_stale(index);
+    if (size) {
+      next_transmit = index + 1;
+      return Transmit{c->peer(), *size};
+    }
+    // Nothing to send until a call reaches it again.
+    if (!c->needs_polling()) may_transmit.erase(index);
+    return std::nullopt;
+  }
 
   Result<ConnectionHandle> insert(core::Connection connection) {
     if (by_id.size() >= config.max_connections) return errc::too_many_connections;
@@ -128,13 +205,15 @@ struct Endpoint::Impl {
     if (free_slots.empty()) {
       index = static_cast<std::uint32_t>(slots.size());
       slots.emplace_back();
+      is_stale.push_back(false);
     } else {
       index = free_slots.back();
       free_slots.pop_back();
     }
     by_id.emplace(connection.local_id().value, index);
-    slots[index].connection.emplace(std::move(connection));
+    slots[index].connection = std::make_unique<core::Connection>(std::move(connection));
     collect(index);
+    touch(index);
     return handle_of(index);
   }
 
@@ -158,6 +237,8 @@ struct Endpoint::Impl {
     c.reset();
     ++slots[index].generation;
     free_slots.push_back(index);
+    may_transmit.erase(index);
+    deadlines.erase(index);
   }
 
   void handle_syn(Instant now, const Address& from, const wire::Packet& packet, std::size_t datagram_size) {
@@ -213,6 +294,7 @@ struct Endpoint::Impl {
     ++stats.connections_accepted;
     slots[handle->index].connection->handle_packet(now, packet, datagram_size);
     collect(handle->index);
+    touch(handle->index);
   }
 };
 
@@ -233,6 +315,7 @@ void Endpoint::handle_datagram(Instant now, const Address& from, std::span<const
   if (!packet) {
     ++d.stats.malformed_dropped;
     if (const auto id = peek_destination(bytes)) {
+      // Only counted: it changes nothing the connection sends or waits for.
       if (const auto it = d.by_id.find(id->value); it != d.by_id.end()) d.slots[it->second].connection->on_malformed();
     }
     return;
@@ -259,6 +342,7 @@ void Endpoint::handle_datagram(Instant now, const Address& from, std::span<const
   }
   d.slots[it->second].connection->handle_packet(now, *packet, bytes.size());
   d.collect(it->second);
+  d.touch(it->second);
 }
 
 std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::span<std::byte> out) {
@@ -271,47 +355,47 @@ std::optional<Transmit> Endpoint::poll_transmit(Instant now, std::span<std::byte
     d.replies.pop_front();
     return t;
   }
-  // Round robin, so one busy connection cannot starve the others.
-  const std::size_t n = d.slots.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t index = (d.next_transmit + i) % n;
-    auto& c = d.slots[index].connection;
-    if (!c) continue;
-    const auto size = c->poll_transmit(now, out);
-    // Polling may have given up messages (expired receipts) even when nothing went out.
-    d.collect(static_cast<std::uint32_t>(index));
-    if (size) {
-      d.next_transmit = index + 1;
-      return Transmit{c->peer(), *size};
-    }
+  // Round robin in slot order, from the slot after the one that sent last,
+  // so one busy connection cannot starve the others.
+  const std::uint32_t start = d.next_transmit;
+  for (auto index = d.may_transmit.next(start); index; index = d.may_transmit.next(*index + 1)) {
+    if (auto t = d.transmit_from(*index, now, out)) return t;
+  }
+  for (auto index = d.may_transmit.next(0); index && *index < start; index = d.may_transmit.next(*index + 1)) {
+    if (auto t = d.transmit_from(*index, now, out)) return t;
   }
   return std::nullopt;
 }
 
 std::optional<Instant> Endpoint::next_timeout() const {
   const Impl& d = *impl_;
+  d.refresh_deadlines();
   std::optional<Instant> t = d.cookies.next_rotation();
-  for (const auto& slot : d.slots) {
-    if (!slot.connection) continue;
-    auto c = slot.connection->next_timeout();
-    // A drained connection kept for its cookie's lifetime wakes once more to be released.
-    if (!c && slot.connection->drained()) c = slot.connection->created_at() + d.config.cookie_lifetime;
-    if (c && (!t || *c < *t)) t = c;
-  }
+  if (const auto c = d.deadlines.earliest(); c && (!t || c->first < *t)) t = c->first;
   return t;
 }
 
 void Endpoint::handle_timeout(Instant now) {
   Impl& d = *impl_;
   if (now >= d.cookies.next_rotation()) d.cookies.rotate(now, random_key(d.rng));
-  for (std::uint32_t index = 0; index < d.slots.size(); ++index) {
+  d.refresh_deadlines();
+  d.due.clear();
+  while (const auto c = d.deadlines.earliest()) {
+    if (c->first > now) break;
+    d.due.push_back(c->second);
+    d.deadlines.erase(c->second);
+  }
+  // In slot order, so the events of connections due together queue up in
+  // the same order whatever their deadlines were.
+  std::sort(d.due.begin(), d.due.end());
+  for (const std::uint32_t index : d.due) {
     auto& c = d.slots[index].connection;
-    if (!c) continue;
     if (const auto t = c->next_timeout(); t && now >= *t) {
       c->handle_timeout(now);
       d.collect(index);
     }
     d.release_if_drained(index, now);
+    if (d.slots[index].connection) d.touch(index);
   }
 }
 
@@ -333,6 +417,7 @@ void Endpoint::set_accept_incoming(bool accept) noexcept { impl_->config.accept_
 Result<std::size_t> Endpoint::send(ConnectionHandle connection, std::span<const std::byte> bytes) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
+  impl_->touch(connection.index);
   return c->send(bytes);
 }
 
@@ -342,6 +427,7 @@ std::error_code Endpoint::send_message(ConnectionHandle connection, std::span<co
   if (!c) return errc::invalid_handle;
   const auto ec = c->send_message(message, options);
   impl_->collect(connection.index);  // a superseded message's receipt
+  impl_->touch(connection.index);
   return ec;
 }
 
@@ -349,18 +435,21 @@ std::error_code Endpoint::configure_channel(ConnectionHandle connection, Channel
                                             const ChannelConfig& config) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
+  impl_->touch(connection.index);
   return c->configure_channel(channel, config);
 }
 
 Result<std::size_t> Endpoint::receive(ConnectionHandle connection, std::span<std::byte> out) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
+  impl_->touch(connection.index);
   return c->receive(out);
 }
 
 Result<std::size_t> Endpoint::receive_message(ConnectionHandle connection, std::span<std::byte> out) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
+  impl_->touch(connection.index);
   return c->receive_message(out);
 }
 
@@ -373,6 +462,7 @@ std::error_code Endpoint::close(ConnectionHandle connection) {
   auto* c = impl_->find(connection);
   if (!c) return errc::invalid_handle;
   c->close();
+  impl_->touch(connection.index);
   return {};
 }
 
@@ -381,6 +471,7 @@ std::error_code Endpoint::set_config(ConnectionHandle connection, const Connecti
   if (!c) return errc::invalid_handle;
   if (const auto ec = core::validate(config)) return ec;
   c->set_config(config);
+  impl_->touch(connection.index);
   return {};
 }
 
@@ -389,6 +480,7 @@ std::error_code Endpoint::abort(ConnectionHandle connection, std::uint64_t error
   if (!c) return errc::invalid_handle;
   c->abort(error_code);
   impl_->collect(connection.index);
+  impl_->touch(connection.index);
   return {};
 }
 

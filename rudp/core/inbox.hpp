@@ -9,13 +9,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "rudp/message.hpp"
 #include "rudp/result.hpp"
+#include "rudp/core/ring.hpp"
 
 namespace rudp::core {
 
@@ -78,7 +78,7 @@ class Inbox {
   std::uint64_t used_ = 0;      // credit charged
   std::size_t unreliable_limit_;
   std::size_t unreliable_held_ = 0;
-  std::deque<Delivered> ready_;
+  Ring<Delivered> ready_;
   std::size_t read_offset_ = 0;  // into ready_.front(), for stream reads
   std::size_t buffered_ = 0;
 };

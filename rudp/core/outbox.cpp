@@ -68,4 +68,8 @@ bool Outbox::all_acked() const noexcept {
   return std::all_of(entries_.begin(), entries_.end(), [](const auto& e) { return e->queue.all_acked(); });
 }
 
+bool Outbox::deadline_pending() const noexcept {
+  return std::any_of(entries_.begin(), entries_.end(), [](const auto& e) { return e->queue.deadline_pending(); });
+}
+
 }  // namespace rudp::core

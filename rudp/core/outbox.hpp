@@ -63,6 +63,8 @@ class Outbox {
   bool has_skips() const noexcept;
   /// True when every channel has sent everything and had it acknowledged.
   bool all_acked() const noexcept;
+  /// True when some channel's queue has a deadline that may pass (SendQueue::deadline_pending).
+  bool deadline_pending() const noexcept;
 
  private:
   struct Entry {

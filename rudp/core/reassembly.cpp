@@ -85,7 +85,7 @@ std::optional<std::vector<std::byte>> Reassembly::on_frame(const wire::DataFrame
     // Entries of completed messages linger until they time out; with more of
     // them than live partials can be, they are swept out.
     if (arrivals_.size() > 2 * (limit_ / kFragmentOverhead + 1)) {
-      std::erase_if(arrivals_, [&](const auto& a) {
+      arrivals_.erase_if([&](const auto& a) {
         const auto live = partials_.find(a.first);
         return live == partials_.end() || live->second.first_arrival != a.second;
       });

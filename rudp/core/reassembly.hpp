@@ -10,7 +10,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <utility>
@@ -18,6 +17,7 @@
 
 #include "rudp/clock.hpp"
 #include "rudp/types.hpp"
+#include "rudp/core/ring.hpp"
 #include "rudp/wire/frame.hpp"
 
 namespace rudp::core {
@@ -67,7 +67,7 @@ class Reassembly {
   std::uint64_t dropped_ = 0;
   std::uint64_t stale_ = 0;
   std::map<Key, Partial> partials_;
-  std::deque<std::pair<Key, Instant>> arrivals_;  // first arrivals, oldest first; may name partials already gone
+  Ring<std::pair<Key, Instant>> arrivals_;  // first arrivals, oldest first; may name partials already gone
   std::vector<std::pair<ChannelId, std::uint64_t>> newest_;  // channel -> newest sequenced message delivered
 };
 

@@ -7,12 +7,12 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
 #include "rudp/event.hpp"
 #include "rudp/types.hpp"
+#include "rudp/core/ring.hpp"
 
 namespace rudp::core {
 
@@ -59,7 +59,7 @@ class Receipts {
 
   std::vector<Slot> slots_;
   std::vector<ReceiptId> free_;
-  std::deque<Receipt> ready_;
+  Ring<Receipt> ready_;
   std::size_t open_ = 0;
 };
 

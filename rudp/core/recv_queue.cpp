@@ -16,7 +16,7 @@ bool RecvQueue::has_chunk(std::uint64_t sequence) const noexcept {
 
 void RecvQueue::mark_done(std::uint64_t first, std::uint64_t count) {
   const std::uint64_t end = first + count - floor_;
-  if (done_.size() < end) done_.resize(end, false);
+  if (done_.size() < end) done_.resize(end);
   for (std::uint64_t s = first; s < first + count; ++s) done_[s - floor_] = true;
 }
 

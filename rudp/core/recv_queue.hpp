@@ -11,12 +11,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <vector>
 
 #include "rudp/types.hpp"
 #include "rudp/core/inbox.hpp"
+#include "rudp/core/ring.hpp"
 #include "rudp/wire/frame.hpp"
 
 namespace rudp::core {
@@ -61,7 +61,7 @@ class RecvQueue {
   ChannelId channel_;
   std::uint64_t floor_ = 0;          // first chunk not yet delivered or skipped
   std::uint64_t first_missing_ = 0;  // first chunk not yet arrived (nor skipped); the span counts from here
-  std::deque<bool> done_;    // done_[i]: chunk floor_ + i was delivered or skipped
+  Ring<bool> done_;    // done_[i]: chunk floor_ + i was delivered or skipped
   std::map<std::uint64_t, Piece> pending_;           // buffered chunks, all at or above floor_
   std::map<std::uint64_t, std::uint32_t> arrived_;  // message's first sequence -> its chunks buffered
 };

@@ -73,7 +73,7 @@ bool SendQueue::reliable_room(std::uint32_t count) const noexcept {
 }
 
 void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueNews& news) {
-  retired_.clear();
+  std::vector<std::byte>().swap(retired_);
   // Chunks acknowledged while waiting to be re-sent leave the queue here.
   while (!resend_.empty()) {
     const Chunk* chunk = find(resend_.front());
@@ -120,6 +120,17 @@ void SendQueue::expire(Instant now, Duration one_way, Receipts& receipts, QueueN
       ++news.expired;
     }
   }
+}
+
+bool SendQueue::deadline_pending() const noexcept {
+  if (!unsent_.empty() && unsent_.front().options.deadline) return true;
+  const auto has_deadline = [this](const Chunk& chunk) {
+    if (!chunk.tracked) return false;
+    const auto it = tracked_.find(chunk.sequence - chunk.fragment_index);
+    return it != tracked_.end() && it->second.deadline.has_value();
+  };
+  if (const Chunk* chunk = next_resend(); chunk && has_deadline(*chunk)) return true;
+  return next_new_ < chunks_.size() && has_deadline(chunks_[next_new_]);
 }
 
 std::optional<NextData> SendQueue::peek() const noexcept {
@@ -169,7 +180,7 @@ void SendQueue::start_reliable(Unsent& message) {
 }
 
 std::optional<ReceiptId> SendQueue::on_sent() {
-  retired_.clear();
+  std::vector<std::byte>().swap(retired_);
   if (next_resend()) {
     while (true) {
       Chunk* chunk = find(resend_.front());

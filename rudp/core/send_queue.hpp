@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -22,6 +21,7 @@
 #include "rudp/clock.hpp"
 #include "rudp/types.hpp"
 #include "rudp/core/receipts.hpp"
+#include "rudp/core/ring.hpp"
 #include "rudp/wire/frame.hpp"
 
 namespace rudp::core {
@@ -98,6 +98,10 @@ class SendQueue {
   /// the queue, and abandons reliable messages under way for the same
   /// reasons; resolves their receipts.
   void expire(Instant now, Duration one_way, Receipts& receipts, QueueNews& news);
+  /// True when expire() may give something up just because time passed:
+  /// the next message to go out, the next chunk to re-send, or the rest of
+  /// the message under way has a deadline.
+  bool deadline_pending() const noexcept;
 
   /// The next DATA frame to send (re-sends first, then fragments of the
   /// message under way, then the next message), or nullopt. A reliable message
@@ -171,22 +175,23 @@ class SendQueue {
 
   ChannelId channel_;
   std::size_t buffered_ = 0;
-  std::deque<Unsent> unsent_;
+  Ring<Unsent> unsent_;
 
   // The reliable space: chunks_[i].sequence == first_sequence_ + i.
-  std::deque<Chunk> chunks_;
+  Ring<Chunk> chunks_;
   std::uint64_t first_sequence_ = 0;
   std::uint64_t next_sequence_ = 0;   // given to the next chunk started
   std::size_t next_new_ = 0;          // index of the first never-sent chunk
-  std::deque<std::uint64_t> resend_;  // sequences to re-send, oldest loss first
+  Ring<std::uint64_t> resend_;  // sequences to re-send, oldest loss first
   std::unordered_map<std::uint64_t, Tracked> tracked_;  // by the message's first sequence
-  std::deque<wire::SkipFrame> pending_skips_;
+  Ring<wire::SkipFrame> pending_skips_;
   std::vector<std::uint64_t> skips_in_flight_;  // first sequences of SKIPs not yet acknowledged
 
   // The unreliable space: the message at unsent_.front() is under way when
   // unreliable_fragment_ > 0. The bytes of the last message that left the
   // unsent queue are kept until the next change, so the payload of the
-  // frame that took it out stays readable.
+  // frame that took it out stays readable; then they are freed, not just
+  // cleared, so an idle connection holds no copy of its last message.
   std::uint64_t next_unreliable_ = 0;
   std::uint32_t unreliable_fragment_ = 0;
   std::vector<std::byte> retired_;

@@ -152,7 +152,7 @@ std::optional<Instant> SentPackets::last_eliciting_sent() const noexcept {
   return last_eliciting_sent_;
 }
 
-std::deque<SentPackets::Lost>::iterator SentPackets::lower_bound_lost(std::uint64_t number) {
+Ring<SentPackets::Lost>::iterator SentPackets::lower_bound_lost(std::uint64_t number) {
   return std::lower_bound(lost_.begin(), lost_.end(), number, [](const Lost& l, std::uint64_t n) { return l.number < n; });
 }
 

@@ -11,13 +11,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
 #include "rudp/clock.hpp"
 #include "rudp/types.hpp"
 #include "rudp/core/receipts.hpp"
+#include "rudp/core/ring.hpp"
 #include "rudp/wire/frame.hpp"
 
 namespace rudp::core {
@@ -123,12 +123,12 @@ class SentPackets {
   };
 
   void mark(Entry& e, State state, PacketOutcome& out);
-  std::deque<Lost>::iterator lower_bound_lost(std::uint64_t number);
+  Ring<Lost>::iterator lower_bound_lost(std::uint64_t number);
   const Lost* find_lost(std::uint64_t number);
   void pop_front();
 
-  std::deque<Entry> entries_;  // entries_[i].packet.number == first_number_ + i; front outstanding and eliciting
-  std::deque<Lost> lost_;      // ascending numbers
+  Ring<Entry> entries_;  // entries_[i].packet.number == first_number_ + i; front outstanding and eliciting
+  Ring<Lost> lost_;      // ascending numbers
   std::uint64_t first_number_ = 0;
   std::uint64_t next_number_ = 0;
   std::optional<std::uint64_t> largest_acked_;

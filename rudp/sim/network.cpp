@@ -36,6 +36,14 @@ Endpoint& Network::endpoint(const Address& address) {
   return *it->second;
 }
 
+Endpoint Network::remove(const Address& address) {
+  const auto it = endpoints_.find(address);
+  RUDP_ASSERT(it != endpoints_.end());
+  Endpoint endpoint = std::move(*it->second);
+  endpoints_.erase(it);
+  return endpoint;
+}
+
 Link& Network::link_for(const Address& from, const Address& to) {
   const auto key = std::make_pair(from, to);
   auto it = links_.find(key);

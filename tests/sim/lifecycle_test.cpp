@@ -2,7 +2,7 @@
 // How connections end and stall: graceful close with its FIN or the FIN's
 // ACK lost, simultaneous close, half-close, the drain that keeps an old
 // connection's packets from a new one; abort; credit stalls with a slow
-// reader; an outage; idle timeout and keepalive.
+// reader; an outage; idle timeout and keepalive; a peer whose host goes away.
 #include <catch2/catch.hpp>
 
 #include "scenario.hpp"
@@ -290,6 +290,28 @@ TEST_CASE("an unreachable peer is declared so after max_retransmits timeouts", "
   }));
   CHECK(pair.client_closed()->reason == CloseReason::peer_unreachable);
   CHECK(pair.client->stats(pair.client_conn).error() == errc::invalid_handle);
+}
+
+TEST_CASE("a peer whose host goes away is declared unreachable", "[sim][flow]") {
+  ConnectionConfig few;
+  few.max_retransmits = 3;
+  Pair pair(30, few);
+  pair.net.set_path(kClient, kServer, wan());
+  REQUIRE(pair.handshake());
+  REQUIRE_FALSE(pair.client->send_message(pair.client_conn, pattern(10, 1)));
+  const Endpoint gone = pair.net.remove(kServer);
+  pair.server = nullptr;
+  CHECK(gone.connection_count() == 1);
+  std::optional<Closed> closed;
+  REQUIRE(pair.net.run_until([&] {
+    while (const auto e = pair.client->poll_event()) {
+      if (const auto* c = std::get_if<Closed>(&*e)) closed = *c;
+    }
+    return closed.has_value();
+  }));
+  CHECK(closed->reason == CloseReason::peer_unreachable);
+  // The message, then a re-send of it with each of the three probes.
+  CHECK(pair.net.undeliverable() == 4);
 }
 
 TEST_CASE("a graceful close waits until the application has read everything", "[sim][close]") {
