@@ -41,7 +41,7 @@ tests_in() {
 }
 
 run_tests() {
-  ensure_packages cmake ninja-build g++ libxxhash-dev catch2 libbenchmark-dev libasio-dev clang-19 libclang-rt-19-dev
+  ensure_packages cmake ninja-build g++ libxxhash-dev catch2 libbenchmark-dev libasio-dev libenet-dev clang-19 libclang-rt-19-dev
 
   echo "== g++: build and test"
   configure_and_build build
