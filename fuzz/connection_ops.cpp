@@ -153,7 +153,7 @@ constexpr std::array kConnectionCounters{
 };
 constexpr std::array kEndpointCounters{
     &EndpointStats::datagrams_received,   &EndpointStats::malformed_dropped,
-    &EndpointStats::unknown_connection_dropped,
+    &EndpointStats::unknown_connection_dropped, &EndpointStats::foreign_address_dropped,
     &EndpointStats::syn_received,         &EndpointStats::syn_dropped,
     &EndpointStats::cookies_rejected,     &EndpointStats::connections_accepted,
     &EndpointStats::connections_refused,

@@ -49,6 +49,7 @@ struct EndpointStats {
   std::uint64_t datagrams_received = 0;
   std::uint64_t malformed_dropped = 0;           ///< failed to parse or check
   std::uint64_t unknown_connection_dropped = 0;  ///< data for a connection id the endpoint does not have
+  std::uint64_t foreign_address_dropped = 0;     ///< a known connection id, but not from that connection's peer address
   std::uint64_t syn_received = 0;
   std::uint64_t syn_dropped = 0;       ///< not listening, SYN too small (anti-amplification), or response queue full
   std::uint64_t cookies_rejected = 0;  ///< expired, forged or replayed

@@ -316,7 +316,10 @@ void Endpoint::handle_datagram(Instant now, const Address& from, std::span<const
     ++d.stats.malformed_dropped;
     if (const auto id = peek_destination(bytes)) {
       // Only counted: it changes nothing the connection sends or waits for.
-      if (const auto it = d.by_id.find(id->value); it != d.by_id.end()) d.slots[it->second].connection->on_malformed();
+      if (const auto it = d.by_id.find(id->value); it != d.by_id.end()) {
+        core::Connection& c = *d.slots[it->second].connection;
+        if (c.peer() == from) c.on_malformed();
+      }
     }
     return;
   }
@@ -340,7 +343,15 @@ void Endpoint::handle_datagram(Instant now, const Address& from, std::span<const
     }
     return;
   }
-  d.slots[it->second].connection->handle_packet(now, *packet, bytes.size());
+  core::Connection& c = *d.slots[it->second].connection;
+  // A connection hears its peer's address only: a packet naming its id from
+  // anywhere else is spoofed or stray (a peer whose address changes, as
+  // behind a rebinding NAT, is not followed).
+  if (c.peer() != from) {
+    ++d.stats.foreign_address_dropped;
+    return;
+  }
+  c.handle_packet(now, *packet, bytes.size());
   d.collect(it->second);
   d.touch(it->second);
 }

@@ -119,7 +119,7 @@ TEST_CASE("asio: connect, exchange messages in every mode, close gracefully", "[
   CHECK(server_closed == CloseReason::closed);
 }
 
-TEST_CASE("asio: a connect nobody answers times out; operations on unknown handles fail at once", "[asio]") {
+TEST_CASE("asio: a connect nobody answers times out and operations on unknown handles fail at once", "[asio]") {
   ::asio::io_context io;
   const auto loopback = ::asio::ip::make_address("127.0.0.1");
   auto client = rudp::asio::Endpoint::open(io.get_executor(), {loopback, 0}, config(3));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The three-packet handshake under loss, and the server's statelessness:
 // stale SYNs, replayed or forged cookies and a spoofed SYN flood allocate
-// nothing, while a real client still gets in.
+// nothing, while a real client still gets in; a connection hears only its
+// peer's address.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -128,6 +129,34 @@ TEST_CASE("stale SYNs, replayed and forged cookies create nothing", "[sim][hands
   pair.net.run_for(1s);
   CHECK(pair.server->connection_count() == 0);
   CHECK(pair.server->stats().cookies_rejected == rejected + 1);
+}
+
+TEST_CASE("a connection's packets replayed from another address are counted and dropped", "[sim][handshake]") {
+  Pair pair(6);
+  pair.net.set_path(kClient, kServer, wan());
+  REQUIRE(pair.handshake());
+  std::vector<std::byte> data;
+  pair.net.set_drop_filter([&](const sim::Datagram& d) {
+    if (data.empty() && d.from == kClient && has_frame<wire::DataFrame>(d.bytes)) data = d.bytes;
+    return false;
+  });
+  const std::array<std::byte, 3> message{std::byte{1}, std::byte{2}, std::byte{3}};
+  REQUIRE(pair.client->send(pair.client_conn, message));
+  pair.net.run_for(1s);
+  REQUIRE_FALSE(data.empty());
+  REQUIRE(pair.server_conn);
+  const auto duplicates = pair.server->stats(*pair.server_conn)->packets_duplicate;
+
+  // From a stranger the packet never reaches the connection...
+  pair.net.inject(Address::v4({10, 0, 0, 9}, 4000), kServer, data);
+  pair.net.run_for(1s);
+  CHECK(pair.server->stats().foreign_address_dropped == 1);
+  CHECK(pair.server->stats(*pair.server_conn)->packets_duplicate == duplicates);
+  // ...from the peer's own address it does, and is recognised as a duplicate.
+  pair.net.inject(kClient, kServer, data);
+  pair.net.run_for(1s);
+  CHECK(pair.server->stats().foreign_address_dropped == 1);
+  CHECK(pair.server->stats(*pair.server_conn)->packets_duplicate == duplicates + 1);
 }
 
 namespace {
