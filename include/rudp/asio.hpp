@@ -18,6 +18,7 @@
 
 #include <asio.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -219,6 +220,8 @@ class Endpoint {
   executor_type executor_;
   ::asio::ip::udp::socket socket_;
   ::asio::steady_timer timer_;
+  bool timer_armed_ = false;                        // a wait on timer_ is pending
+  std::chrono::steady_clock::time_point timer_at_;  // when it fires
   rudp::Endpoint core_;
   std::chrono::steady_clock::time_point epoch_;
   std::unique_ptr<BatchIo> io_;

@@ -149,15 +149,22 @@ void Endpoint::flush() {
   }
 }
 
+// The core's next timeout moves at nearly every packet (ACK delay, loss
+// detection, pacing), mostly later. Re-arming at each move cost a cancelled
+// wait, its handler and a timerfd_settime per datagram; so a pending wait that
+// fires no later than needed is kept, and when it fires early drive() finds
+// nothing due (handle_timeout is not called) and arms the timer again.
 void Endpoint::arm_timer() {
   const auto due = core_.next_timeout();
-  if (!due) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(epoch_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(due->time_since_epoch()));
+  if (!due) return;  // a pending wait may fire; drive() then finds nothing due
+  const auto at = epoch_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(due->time_since_epoch());
+  if (timer_armed_ && timer_at_ <= at) return;
+  timer_armed_ = true;
+  timer_at_ = at;
+  timer_.expires_at(at);  // cancels the pending wait, if any
   timer_.async_wait([this, alive = alive_](std::error_code ec) {
     if (!*alive || ec) return;
+    timer_armed_ = false;
     drive();
   });
 }
