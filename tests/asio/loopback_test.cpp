@@ -287,3 +287,23 @@ TEST_CASE("asio: timers moved later by traffic still fire: the idle timeout ends
   CHECK(*received == errc::connection_closed);
   CHECK(pair.client->core().connection_count() <= 1);  // draining, if anything
 }
+
+TEST_CASE("asio: a reply made in a completion handler carries the acknowledgement; no packet for the ACK alone",
+          "[asio]") {
+  // The fast profile acknowledges every packet at once (max_ack_delay 0):
+  // each side would send an ACK-only packet per message if the runtime sent
+  // before the application's reply was queued.
+  EchoPair pair(make_config(Profile::fast));
+  pair.round_trips(10);
+  const auto client_before = pair.client->core().stats(*pair.client_connection)->packets_sent;
+  const auto server_before = pair.server->core().stats(*pair.server_connection)->packets_sent;
+  constexpr int kRoundTrips = 200;
+  pair.round_trips(kRoundTrips);
+  const auto client_sent = pair.client->core().stats(*pair.client_connection)->packets_sent - client_before;
+  const auto server_sent = pair.server->core().stats(*pair.server_connection)->packets_sent - server_before;
+  CAPTURE(client_sent, server_sent);
+  // One packet per message each way; the slack is for a probe timeout or two
+  // on a loaded machine, far from the 2 per message of ACK-only packets.
+  CHECK(server_sent <= kRoundTrips * 5 / 4);
+  CHECK(client_sent <= kRoundTrips * 5 / 4);
+}
