@@ -282,8 +282,20 @@ void Endpoint::prune(ConnectionHandle c) {
   }
 }
 
+// A send or receive that the core can serve at once, with none of the same
+// kind waiting before it, completes without a copy of the message and without
+// an entry in ops_ (creating and pruning one cost several allocations per
+// operation); the others wait in ops_, in order.
 void Endpoint::start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<const std::byte> m,
                           const SendOptions& o) {
+  if (const auto it = ops_.find(c); it == ops_.end() || it->second.sends.empty()) {
+    const std::error_code ec = core_.send_message(c, m, o);
+    if (ec != errc::would_block) {
+      op->complete(ec, ec ? 0 : m.size());
+      schedule_drive();
+      return;
+    }
+  }
   ConnectionOps& ops = ops_[c];
   ops.sends.push_back({std::move(op), std::vector<std::byte>(m.begin(), m.end()), o});
   try_sends(c, ops);
@@ -293,6 +305,16 @@ void Endpoint::start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::s
 
 void Endpoint::start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<std::byte> b,
                              MessageInfo* info) {
+  if (const auto it = ops_.find(c); it == ops_.end() || it->second.receives.empty()) {
+    const auto next = core_.next_message(c);
+    const auto n = core_.receive_message(c, b);
+    if (n || n.error() != errc::would_block) {
+      if (n && info && next) *info = *next;
+      op->complete(n.error(), n.value_or(0));
+      schedule_drive();
+      return;
+    }
+  }
   ConnectionOps& ops = ops_[c];
   ops.receives.push_back({std::move(op), b, info});
   try_receives(c, ops);

@@ -307,3 +307,33 @@ TEST_CASE("asio: a reply made in a completion handler carries the acknowledgemen
   CHECK(server_sent <= kRoundTrips * 5 / 4);
   CHECK(client_sent <= kRoundTrips * 5 / 4);
 }
+
+TEST_CASE("asio: sends beyond the send buffer wait and keep their order with those the core took at once", "[asio]") {
+  ConnectionConfig connection = make_config(Profile::fast);
+  connection.send_buffer = 1200;  // room for a few messages only, on both sides
+  EchoPair pair(connection);
+  // All sent at once: the first few go straight into the core, the rest wait
+  // for room; the server echoes each, and the echoes must come back in order.
+  constexpr int kMessages = 200;
+  std::vector<std::vector<std::byte>> sent;
+  int completed = 0;
+  for (int i = 0; i < kMessages; ++i) {
+    sent.push_back(bytes_of("message " + std::to_string(i) + std::string(140, static_cast<char>('a' + i % 26))));
+    pair.client->async_send(*pair.client_connection, sent.back(), {}, [&](std::error_code ec, std::size_t n) {
+      CHECK_FALSE(ec);
+      CHECK(n == sent[static_cast<std::size_t>(completed)].size());
+      ++completed;
+    });
+  }
+  std::vector<std::byte> buffer(2048);
+  int echoed = 0;
+  std::function<void()> read = [&] {
+    pair.client->async_receive(*pair.client_connection, buffer, nullptr, [&](std::error_code ec, std::size_t n) {
+      REQUIRE_FALSE(ec);
+      CHECK(text(std::span(buffer).first(n)) == text(sent[static_cast<std::size_t>(echoed)]));
+      if (++echoed < kMessages) read();
+    });
+  };
+  read();
+  pair.run_until([&] { return completed == kMessages && echoed == kMessages; });
+}
