@@ -18,6 +18,7 @@
 
 #include <asio.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -168,8 +169,10 @@ class Endpoint {
   /// The core endpoint, for what has no asynchronous form (stats,
   /// configure_channel, set_config, abort). Call drive() after changing it.
   rudp::Endpoint& core() noexcept { return core_; }
-  /// Sends what the core has to send and re-arms the timer; the
-  /// asynchronous operations call it themselves.
+  /// Sends what the core has to send and re-arms the timer, now. The
+  /// asynchronous operations see to it themselves: each posts one drive()
+  /// (one for all the operations started before it runs), so what they queue
+  /// leaves together, after the completion handlers already queued have run.
   void drive();
 
  private:
@@ -208,6 +211,7 @@ class Endpoint {
 
   void wait_readable();
   void read_datagrams();
+  void schedule_drive();  // drive() once the handlers queued now have run
   void flush();
   void arm_timer();
   void dispatch_events();
@@ -219,6 +223,8 @@ class Endpoint {
   executor_type executor_;
   ::asio::ip::udp::socket socket_;
   ::asio::steady_timer timer_;
+  bool timer_armed_ = false;                        // a wait on timer_ is pending
+  std::chrono::steady_clock::time_point timer_at_;  // when it fires
   rudp::Endpoint core_;
   std::chrono::steady_clock::time_point epoch_;
   std::unique_ptr<BatchIo> io_;
@@ -227,6 +233,7 @@ class Endpoint {
   std::size_t tx_used_ = 0;
   std::vector<OutgoingDatagram> outgoing_;  // polled from the core, not yet taken by the socket
   bool writing_wait_ = false;
+  bool drive_scheduled_ = false;  // a drive() is posted and has not run yet
   std::map<ConnectionHandle, ConnectionOps> ops_;
   std::deque<ConnectionHandle> accepted_;  // accepted, not yet handed to async_accept
   std::deque<PendingPtr<ConnectionHandle>> accepts_;

@@ -4,7 +4,11 @@
 // recvmmsg, GRO); then the core's events complete pending operations, its
 // datagrams are sent in batches (sendmmsg, GSO) until it has no more or the
 // socket would block (the rest waits for writability), and the timer is
-// re-armed from next_timeout().
+// re-armed from next_timeout(). Sending after reads and after the
+// application's operations is deferred to one posted drive(), which runs
+// after the completion handlers already queued: replies those handlers make
+// leave with the acknowledgements of what they answer, and operations started
+// in a row leave in one batch instead of one syscall each.
 #include "rudp/asio.hpp"
 
 #include "rudp/asio/address_conversion.hpp"
@@ -86,7 +90,8 @@ void Endpoint::wait_readable() {
   socket_.async_wait(::asio::socket_base::wait_read, [this, alive = alive_](std::error_code ec) {
     if (!*alive || ec) return;
     read_datagrams();
-    drive();
+    dispatch_events();
+    schedule_drive();
     wait_readable();
   });
 }
@@ -94,20 +99,21 @@ void Endpoint::wait_readable() {
 void Endpoint::read_datagrams() {
   // A socket error (an ICMP port unreachable reported on it) is about one
   // datagram; reading goes on, but not forever.
-  for (int errors = 0; errors < 16;) {
+  for (int errors = 0, batches = 0; errors < 16;) {
     const auto received = io_->receive(*rx_);
     if (!received) {
       if (received.error() == errc::would_block) return;
       ++errors;
       continue;
     }
+    // Answers to the previous batch go out before this one is handled, so a
+    // burst of handshakes does not outgrow the core's queue of SYN-ACKs
+    // waiting to be sent; those to the last batch wait for the posted drive().
+    if (batches++ > 0) flush();
     const Instant t = now();
     for (const ReceivedDatagram& d : *rx_) {
       if (!d.truncated) core_.handle_datagram(t, to_address(d.from), d.bytes);
     }
-    // Answers go out between batches, so a burst of handshakes does not
-    // outgrow the core's queue of SYN-ACKs waiting to be sent.
-    flush();
   }
 }
 
@@ -118,6 +124,16 @@ void Endpoint::drive() {
   dispatch_events();
   flush();  // the operations completed above may have queued more
   arm_timer();
+}
+
+void Endpoint::schedule_drive() {
+  if (drive_scheduled_) return;
+  drive_scheduled_ = true;
+  ::asio::post(executor_, [this, alive = alive_] {
+    if (!*alive) return;
+    drive_scheduled_ = false;
+    drive();
+  });
 }
 
 void Endpoint::flush() {
@@ -149,15 +165,22 @@ void Endpoint::flush() {
   }
 }
 
+// The core's next timeout moves at nearly every packet (ACK delay, loss
+// detection, pacing), mostly later. Re-arming at each move cost a cancelled
+// wait, its handler and a timerfd_settime per datagram; so a pending wait that
+// fires no later than needed is kept, and when it fires early drive() finds
+// nothing due (handle_timeout is not called) and arms the timer again.
 void Endpoint::arm_timer() {
   const auto due = core_.next_timeout();
-  if (!due) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(epoch_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(due->time_since_epoch()));
+  if (!due) return;  // a pending wait may fire; drive() then finds nothing due
+  const auto at = epoch_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(due->time_since_epoch());
+  if (timer_armed_ && timer_at_ <= at) return;
+  timer_armed_ = true;
+  timer_at_ = at;
+  timer_.expires_at(at);  // cancels the pending wait, if any
   timer_.async_wait([this, alive = alive_](std::error_code ec) {
     if (!*alive || ec) return;
+    timer_armed_ = false;
     drive();
   });
 }
@@ -237,7 +260,7 @@ void Endpoint::start_connect(PendingPtr<ConnectionHandle> op, const UdpEndpoint&
     return;
   }
   ops_[*handle].connect = std::move(op);
-  drive();
+  schedule_drive();
 }
 
 void Endpoint::start_accept(PendingPtr<ConnectionHandle> op) {
@@ -259,22 +282,44 @@ void Endpoint::prune(ConnectionHandle c) {
   }
 }
 
+// A send or receive that the core can serve at once, with none of the same
+// kind waiting before it, completes without a copy of the message and without
+// an entry in ops_ (creating and pruning one cost several allocations per
+// operation); the others wait in ops_, in order.
 void Endpoint::start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<const std::byte> m,
                           const SendOptions& o) {
+  if (const auto it = ops_.find(c); it == ops_.end() || it->second.sends.empty()) {
+    const std::error_code ec = core_.send_message(c, m, o);
+    if (ec != errc::would_block) {
+      op->complete(ec, ec ? 0 : m.size());
+      schedule_drive();
+      return;
+    }
+  }
   ConnectionOps& ops = ops_[c];
   ops.sends.push_back({std::move(op), std::vector<std::byte>(m.begin(), m.end()), o});
   try_sends(c, ops);
   prune(c);
-  drive();
+  schedule_drive();
 }
 
 void Endpoint::start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<std::byte> b,
                              MessageInfo* info) {
+  if (const auto it = ops_.find(c); it == ops_.end() || it->second.receives.empty()) {
+    const auto next = core_.next_message(c);
+    const auto n = core_.receive_message(c, b);
+    if (n || n.error() != errc::would_block) {
+      if (n && info && next) *info = *next;
+      op->complete(n.error(), n.value_or(0));
+      schedule_drive();
+      return;
+    }
+  }
   ConnectionOps& ops = ops_[c];
   ops.receives.push_back({std::move(op), b, info});
   try_receives(c, ops);
   prune(c);
-  drive();
+  schedule_drive();
 }
 
 void Endpoint::start_close(PendingPtr<CloseReason> op, ConnectionHandle c) {
@@ -283,7 +328,7 @@ void Endpoint::start_close(PendingPtr<CloseReason> op, ConnectionHandle c) {
     return;
   }
   ops_[c].close = std::move(op);
-  drive();
+  schedule_drive();
 }
 
 }  // namespace rudp::asio
