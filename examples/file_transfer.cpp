@@ -142,12 +142,8 @@ struct Outcome {
   bool done = false;
 };
 
-// Keeps the endpoint running a little after a close completed. The
-// connection reports Closed as soon as both FINs are acknowledged, but its
-// own ACK of the peer's FIN may still be held back by the ACK delay (25 ms
-// here); a process that exits at once leaves the peer re-sending its FIN
-// until its idle timeout.
-awaitable<void> linger(rudp::asio::Endpoint& endpoint, Clock::duration how_long = 100ms) {
+// Keeps the endpoint running for `how_long`.
+awaitable<void> linger(rudp::asio::Endpoint& endpoint, Clock::duration how_long) {
   ::asio::steady_timer timer(endpoint.get_executor(), how_long);
   co_await timer.async_wait(as_tuple(use_awaitable));
 }
@@ -167,7 +163,6 @@ awaitable<void> receive_file(rudp::asio::Endpoint& endpoint, rudp::ConnectionHan
     co_await endpoint.async_send(c, m, {}, as_tuple(use_awaitable));
     if (v == Verdict::ok || v == Verdict::mismatch) {
       co_await endpoint.async_close(c, as_tuple(use_awaitable));
-      co_await linger(endpoint);
     } else {
       // The sender may still be sending (and blocked on a window this side
       // no longer opens): give the verdict time to reach it, then reset.
@@ -351,7 +346,6 @@ awaitable<void> send_file(rudp::asio::Endpoint& endpoint, rudp::asio::UdpEndpoin
               stats ? static_cast<unsigned long long>(stats->chunks_retransmitted) : 0ull,
               stats ? std::chrono::duration<double, std::milli>(stats->smoothed_rtt).count() : 0.0);
   co_await endpoint.async_close(c, as_tuple(use_awaitable));
-  co_await linger(endpoint);
   result.done = true;
 }
 

@@ -207,14 +207,6 @@ void stop(rudp::asio::Endpoint& endpoint, rudp::ConnectionHandle c, Meter& m, bo
   if (print && seconds_between(m.start, Clock::now()) - m.last_t >= m.interval / 10) print_line(endpoint, c, m);
 }
 
-// Keeps the endpoint running a little after a close completed: the ACK of the
-// peer's FIN may still be held back by the ACK delay (up to 25 ms), and a
-// process that exits at once leaves the peer re-sending its FIN.
-awaitable<void> linger(rudp::asio::Endpoint& endpoint) {
-  ::asio::steady_timer timer(endpoint.get_executor(), 100ms);
-  co_await timer.async_wait(as_tuple(use_awaitable));
-}
-
 // Sends messages of `size` bytes for `seconds`, then waits for the
 // receiver's report, tells it the sender's side and closes.
 awaitable<void> send_side(rudp::asio::Endpoint& endpoint, rudp::ConnectionHandle c, unsigned id, double seconds,
@@ -267,7 +259,6 @@ awaitable<void> send_side(rudp::asio::Endpoint& endpoint, rudp::ConnectionHandle
   s.complete = true;
   if (print) print_summary(id, s);
   co_await endpoint.async_close(c, as_tuple(use_awaitable));
-  co_await linger(endpoint);
   co_return;
 }
 
@@ -322,7 +313,6 @@ awaitable<void> receive_side(rudp::asio::Endpoint& endpoint, rudp::ConnectionHan
   if (print) print_summary(id, s);
   std::tie(ec, n) = co_await endpoint.async_receive(c, buffer, nullptr, as_tuple(use_awaitable));  // end_of_stream
   co_await endpoint.async_close(c, as_tuple(use_awaitable));
-  co_await linger(endpoint);
   co_return;
 }
 

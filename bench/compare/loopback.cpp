@@ -344,14 +344,6 @@ struct Fd {
   }
 };
 
-// Runs `io` a little longer, then stops it: the peer's FIN may still wait for
-// its acknowledgement, which the core may delay (max_ack_delay), and a server
-// would go on running anyway.
-void linger_then_stop(::asio::io_context& io) {
-  auto timer = std::make_shared<::asio::steady_timer>(io, 100ms);
-  timer->async_wait([&io, timer](std::error_code) { io.stop(); });
-}
-
 const Udp::endpoint kLoopback{::asio::ip::address_v4::loopback(), 0};
 
 rudp::Address rudp_loopback(std::uint16_t port) { return rudp::Address::v4({127, 0, 0, 1}, port); }
@@ -467,7 +459,7 @@ class AsioBulkSender {
         endpoint_->async_close(connection_, [this](std::error_code ec2, rudp::CloseReason reason) {
           if (ec2 || reason != rudp::CloseReason::closed) return fail("close: " + std::string(rudp::to_string(reason)));
           closed_ = true;
-          linger_then_stop(io_);
+          io_.stop();
         });
       });
       return;
@@ -532,7 +524,7 @@ class AsioBulkReceiver {
         endpoint_->async_close(connection_, [this](std::error_code ec2, rudp::CloseReason reason) {
           if (ec2 || reason != rudp::CloseReason::closed) return fail("close: " + std::string(rudp::to_string(reason)));
           closed_ = true;
-          linger_then_stop(io_);
+          io_.stop();
         });
         return;
       }
@@ -642,13 +634,7 @@ void own_loop_bulk_sender(BulkShared& shared, const rudp::ConnectionConfig& conf
       }
     }
     if (closed) {
-      // The peer's FIN may still wait for its acknowledgement, which the core
-      // may delay (max_ack_delay): a game loop would go on anyway, so linger.
-      for (const auto linger = Clock::now() + 100ms; Clock::now() < linger;) {
-        loop.output();
-        loop.wait(5ms);
-        loop.input();
-      }
+      loop.output();  // the ACK of the peer's FIN, which the core sends at once
       return;
     }
     bool full = !connected || ended;
@@ -1140,7 +1126,7 @@ class AsioPingClient {
       if (const auto stats = endpoint_->core().stats(connection_)) {
         shared_.client_datagrams = stats->packets_sent - packets_at_warmup_;
       }
-      endpoint_->async_close(connection_, [this](std::error_code, rudp::CloseReason) { linger_then_stop(io_); });
+      endpoint_->async_close(connection_, [this](std::error_code, rudp::CloseReason) { io_.stop(); });
       return;
     }
     check_.prepare(shared_.rtt_us.size());
@@ -1205,7 +1191,7 @@ class AsioPingServer {
   void receive() {
     endpoint_->async_receive(connection_, ping_, nullptr, [this](std::error_code ec, std::size_t n) {
       if (ec == rudp::errc::end_of_stream) {
-        endpoint_->async_close(connection_, [this](std::error_code, rudp::CloseReason) { linger_then_stop(io_); });
+        endpoint_->async_close(connection_, [this](std::error_code, rudp::CloseReason) { io_.stop(); });
         return;
       }
       if (ec) return fail("receive: " + ec.message());
@@ -1321,12 +1307,7 @@ void own_loop_ping_client(PingShared& shared, const rudp::ConnectionConfig& conf
     while (const auto e = core.poll_event()) closed = closed || std::holds_alternative<rudp::Closed>(*e);
     if (closed) break;
   }
-  // The acknowledgement of the server's FIN is still to go out (see own_loop_bulk_sender).
-  for (const auto linger = Clock::now() + 100ms; Clock::now() < linger;) {
-    loop.output();
-    loop.wait(5ms);
-    loop.input();
-  }
+  loop.output();  // the ACK of the server's FIN, which the core sends at once
 }
 
 void udp_ping_client(PingShared& shared, int fd, std::size_t total) {

@@ -210,6 +210,9 @@ void Endpoint::dispatch_events() {
             if (it == ops_.end()) return;
             ConnectionOps ops = std::move(it->second);
             ops_.erase(it);
+            // The ACK of the peer's FIN leaves before the close completes: a
+            // program may exit in its completion handler.
+            flush();
             if (ops.close) std::exchange(ops.close, nullptr)->complete({}, e.reason);
             // A connect that never completed failed its handshake.
             if (ops.connect && e.reason == CloseReason::handshake_timeout) {

@@ -49,8 +49,8 @@ class AckTracker {
   /// nothing has been received or not even one range fits.
   std::optional<std::uint64_t> write_ack(wire::Writer& writer, Instant now, std::size_t budget);
 
-  /// Makes the ACK owed for what has arrived due at once (for the handshake,
-  /// whose peer waits on it).
+  /// Makes the ACK owed for what has arrived due at once (for the handshake
+  /// and a FIN, whose peers wait on it).
   void ack_immediately() noexcept { immediate_ = unacked_eliciting_ > 0; }
 
   /// The peer has acknowledged a packet of ours that carried an ACK up to

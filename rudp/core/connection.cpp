@@ -158,13 +158,19 @@ void Connection::handle_packet(Instant now, const wire::Packet& packet, std::siz
 
   const std::uint64_t number = wire::decode_packet_number(acks_.largest(), packet.header.number);
   bool eliciting = false;
-  for (const wire::Frame& f : packet.frames()) eliciting = eliciting || ack_eliciting(f);
+  bool fin = false;
+  for (const wire::Frame& f : packet.frames()) {
+    eliciting = eliciting || ack_eliciting(f);
+    fin = fin || std::holds_alternative<wire::CloseFrame>(f);
+  }
   if (!acks_.on_packet(number, eliciting, now)) {
     ++stats_.packets_duplicate;
     return;
   }
   last_received_ = now;
-  if (packet.header.form == wire::HeaderForm::handshake) acks_.ack_immediately();
+  // The handshake's peer waits on its ACK; so does a FIN's, and as with TCP's
+  // FIN it goes at once: the side that closes last may already be exiting.
+  if (packet.header.form == wire::HeaderForm::handshake || fin) acks_.ack_immediately();
   if (state_ == State::cookie_sent) become_established(now);
   if (state_ == State::draining) return;  // only acknowledged, so a repeated FIN gets its ACK
   handle_frames(now, packet);

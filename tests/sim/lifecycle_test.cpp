@@ -5,6 +5,8 @@
 // reader; an outage; idle timeout and keepalive; a peer whose host goes away.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "scenario.hpp"
 
 using namespace rudp;
@@ -100,6 +102,40 @@ TEST_CASE("simultaneous close", "[sim][close]") {
   CHECK(pair.client_closed()->reason == CloseReason::closed);
   CHECK(pair.server_closed()->reason == CloseReason::closed);
   CHECK(pair.net.now() < Instant{} + 1s);
+}
+
+TEST_CASE("a FIN is acknowledged at once: the side that closes last finishes though the other exits at Closed",
+          "[sim][close]") {
+  ConnectionConfig slow_acks;
+  slow_acks.max_ack_delay = 200ms;  // a delayed ACK of the last FIN would leave with the exiting side
+  Pair pair(21, slow_acks, slow_acks);
+  pair.net.set_path(kClient, kServer, wan());
+  REQUIRE(pair.handshake());
+  REQUIRE_FALSE(pair.client->close(pair.client_conn));
+  REQUIRE(pair.net.run_until([&] {
+    pair.drain_events();
+    return std::any_of(pair.server_events.begin(), pair.server_events.end(),
+                       [](const Event& e) { return std::holds_alternative<PeerFinished>(e); });
+  }));
+  REQUIRE_FALSE(pair.server->close(*pair.server_conn));
+  REQUIRE(pair.net.run_until([&] {
+    pair.drain_events();
+    return pair.client_closed().has_value();
+  }));
+  CHECK(pair.client_closed()->reason == CloseReason::closed);
+  // The client's program exits as soon as its close completes.
+  const Endpoint gone = pair.net.remove(kClient);
+  pair.client = nullptr;
+  const Instant client_gone = pair.net.now();
+  std::optional<Closed> closed;
+  REQUIRE(pair.net.run_until([&] {
+    while (const auto e = pair.server->poll_event()) {
+      if (const auto* c = std::get_if<Closed>(&*e)) closed = *c;
+    }
+    return closed.has_value();
+  }));
+  CHECK(closed->reason == CloseReason::closed);
+  CHECK(pair.net.now() - client_gone < 100ms);
 }
 
 TEST_CASE("half-close: the other direction keeps flowing", "[sim][close]") {
