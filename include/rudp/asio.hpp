@@ -19,6 +19,7 @@
 #include <asio.hpp>
 
 #include <chrono>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -51,15 +52,29 @@ struct SocketOptions {
   std::size_t send_buffer = 4u << 20;
 };
 
+/// What an endpoint's socket did: batches sent and received (one sendmmsg
+/// or recvmmsg each, unless a fallback split one) and the datagrams in them
+/// (each datagram of a segmented send or a GRO read counts).
+struct IoStats {
+  std::uint64_t send_batches = 0;
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t receive_batches = 0;  ///< those that returned datagrams
+  std::uint64_t datagrams_received = 0;
+};
+
 class BatchIo;
 class RecvBatch;
 struct OutgoingDatagram;
 
 namespace detail {
 
+// How many completions an endpoint posted whose handlers have not run yet.
+using CompletionCount = std::shared_ptr<std::atomic<std::uint32_t>>;
+
 // A pending operation's completion handler, type-erased; completed once,
 // through the handler's associated executor, never inside the call that
-// started the operation.
+// started the operation, and counted in the endpoint's CompletionCount until
+// the handler runs.
 template <class T>
 class Pending {
  public:
@@ -70,11 +85,15 @@ class Pending {
 template <class T, class Handler, class Executor>
 class PendingOf final : public Pending<T> {
  public:
-  PendingOf(Handler handler, const Executor& fallback)
-      : handler_(std::move(handler)), work_(::asio::make_work_guard(::asio::get_associated_executor(handler_, fallback))) {}
+  PendingOf(Handler handler, const Executor& fallback, CompletionCount queued)
+      : handler_(std::move(handler)),
+        work_(::asio::make_work_guard(::asio::get_associated_executor(handler_, fallback))),
+        queued_(std::move(queued)) {}
   void complete(std::error_code ec, T value) override {
     auto executor = work_.get_executor();
-    ::asio::post(executor, [handler = std::move(handler_), ec, value = std::move(value)]() mutable {
+    queued_->fetch_add(1, std::memory_order_relaxed);
+    ::asio::post(executor, [handler = std::move(handler_), ec, value = std::move(value), queued = queued_]() mutable {
+      queued->fetch_sub(1, std::memory_order_relaxed);
       std::move(handler)(ec, std::move(value));
     });
     work_.reset();
@@ -83,6 +102,7 @@ class PendingOf final : public Pending<T> {
  private:
   Handler handler_;
   ::asio::executor_work_guard<::asio::associated_executor_t<Handler, Executor>> work_;
+  CompletionCount queued_;
 };
 
 }  // namespace detail
@@ -174,6 +194,8 @@ class Endpoint {
   /// (one for all the operations started before it runs), so what they queue
   /// leaves together, after the completion handlers already queued have run.
   void drive();
+  /// The socket's batches and datagrams so far.
+  const IoStats& io_stats() const noexcept { return io_stats_; }
 
  private:
   template <class T>
@@ -181,7 +203,8 @@ class Endpoint {
 
   template <class T, class Handler>
   PendingPtr<T> make_pending(Handler handler) {
-    return std::make_unique<detail::PendingOf<T, Handler, executor_type>>(std::move(handler), executor_);
+    return std::make_unique<detail::PendingOf<T, Handler, executor_type>>(std::move(handler), executor_,
+                                                                          completions_queued_);
   }
 
   struct SendWait {
@@ -211,7 +234,7 @@ class Endpoint {
 
   void wait_readable();
   void read_datagrams();
-  void schedule_drive();  // drive() once the handlers queued now have run
+  void schedule_drive();  // drive() once the handlers queued now, and those they queue, have run
   void flush();
   void arm_timer();
   void dispatch_events();
@@ -233,7 +256,10 @@ class Endpoint {
   std::size_t tx_used_ = 0;
   std::vector<OutgoingDatagram> outgoing_;  // polled from the core, not yet taken by the socket
   bool writing_wait_ = false;
+  IoStats io_stats_;
   bool drive_scheduled_ = false;  // a drive() is posted and has not run yet
+  unsigned drive_deferrals_ = 0;  // times in a row the posted drive() waited for completion handlers
+  detail::CompletionCount completions_queued_ = std::make_shared<std::atomic<std::uint32_t>>(0);
   std::map<ConnectionHandle, ConnectionOps> ops_;
   std::deque<ConnectionHandle> accepted_;  // accepted, not yet handed to async_accept
   std::deque<PendingPtr<ConnectionHandle>> accepts_;

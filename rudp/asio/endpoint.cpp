@@ -27,6 +27,10 @@ constexpr std::size_t kSendBytes = 4 * 65536;
 // Kernel reads per receive batch, each with room for the largest datagram (or
 // a GRO read of 64 KiB): 1 MiB per endpoint.
 constexpr std::size_t kReceiveBatch = 16;
+// How many times in a row a posted drive() lets queued completion handlers
+// run first: about the messages that leave in one batch when an application
+// sends each from the previous one's handler.
+constexpr unsigned kMaxDriveDeferrals = 64;
 
 }  // namespace
 
@@ -110,6 +114,8 @@ void Endpoint::read_datagrams() {
     // burst of handshakes does not outgrow the core's queue of SYN-ACKs
     // waiting to be sent; those to the last batch wait for the posted drive().
     if (batches++ > 0) flush();
+    ++io_stats_.receive_batches;
+    io_stats_.datagrams_received += rx_->size();
     const Instant t = now();
     for (const ReceivedDatagram& d : *rx_) {
       if (!d.truncated) core_.handle_datagram(t, to_address(d.from), d.bytes);
@@ -132,6 +138,15 @@ void Endpoint::schedule_drive() {
   ::asio::post(executor_, [this, alive = alive_] {
     if (!*alive) return;
     drive_scheduled_ = false;
+    // A completion handler still queued may start another operation (a
+    // sender's next message): wait for it, a bounded number of times, so a
+    // chain of operations leaves in one batch rather than two messages at a time.
+    if (completions_queued_->load(std::memory_order_relaxed) > 0 && drive_deferrals_ < kMaxDriveDeferrals) {
+      ++drive_deferrals_;
+      schedule_drive();
+      return;
+    }
+    drive_deferrals_ = 0;
     drive();
   });
 }
@@ -160,6 +175,8 @@ void Endpoint::flush() {
     // A datagram the system refuses (no route, too large) is lost like one
     // dropped on the path; the protocol recovers from both.
     const std::size_t done = sent ? *sent : 1;
+    ++io_stats_.send_batches;
+    if (sent) io_stats_.datagrams_sent += done;
     outgoing_.erase(outgoing_.begin(), outgoing_.begin() + static_cast<std::ptrdiff_t>(done));
     if (outgoing_.empty()) tx_used_ = 0;
   }
