@@ -9,9 +9,13 @@
 //                    async_send on one side, of async_receive on the other,
 //                    each side's io_context on its own thread (sendmmsg/GSO,
 //                    recvmmsg/GRO inside the runtime).
-//   rudp own loop    the sans-IO core driven directly by a plain socket
-//                    (recvfrom/sendto, ppoll until the next datagram or
-//                    timeout), as examples/own_loop.cpp does.
+//   rudp own loop    the sans-IO core driven directly by a plain socket, as
+//                    examples/own_loop.cpp does: for bulk, non-blocking
+//                    recvfrom/sendto and ppoll until the next datagram or
+//                    timeout; for ping-pong, a blocking recvfrom that wakes
+//                    at least every millisecond for the timers (one system
+//                    call per datagram, as the UDP loop), and the client's
+//                    socket connected to the server, as UDP's is.
 //   UDP              plain sendto/recvfrom: the ceiling, unreliable.
 //   UDP GSO/GRO      sendmmsg+GSO / recvmmsg+GRO through rudp's BatchIo,
 //                    64 datagrams per send call; bulk only.
@@ -105,6 +109,8 @@ constexpr std::size_t kSocketBuffer = 4u << 20;
 constexpr auto kWarmup = 200ms;
 // A guard against a hung transport, not a measurement.
 constexpr auto kGuard = 20s;
+// The own loop's blocking receive wakes at least this often to run the core's timers.
+constexpr auto kTimerGranularity = 1ms;
 
 // --- options -------------------------------------------------------------------
 
@@ -559,6 +565,7 @@ class OwnLoop {
   explicit OwnLoop(const rudp::EndpointConfig& config)
       : fd_(open_bound(SOCK_DGRAM)), core_(rudp::Endpoint::create(config, now()).value()), buffer_(65536) {
     set_buffers(fd_.fd, kSocketBuffer);
+    set_receive_timeout(fd_.fd, kTimerGranularity);
   }
 
   bool ok() const { return fd_.fd >= 0; }
@@ -581,12 +588,35 @@ class OwnLoop {
     if (const auto due = core_.next_timeout(); due && *due <= t) core_.handle_timeout(t);
   }
 
-  // Everything the core has to send, one sendto each.
+  // A client talking to one server connects its socket, as a KCP client
+  // does: the kernel then keeps the route instead of looking it up per send.
+  void connect(std::uint16_t port) { connected_ = connect_to(fd_.fd, port); }
+
+  // Everything the core has to send, one send or sendto each.
   void output() {
     while (const auto t = core_.poll_transmit(now(), buffer_)) {
+      if (connected_) {
+        ::send(fd_.fd, buffer_.data(), t->size, 0);
+        continue;
+      }
       const ::sockaddr_in to = loopback_v4(t->to.port());
       ::sendto(fd_.fd, buffer_.data(), t->size, 0, reinterpret_cast<const ::sockaddr*>(&to), sizeof to);
     }
+  }
+
+  // Blocks until a datagram arrives and hands it to the core, then the timers
+  // that are due: one system call per datagram, as a plain UDP loop makes.
+  // The socket's receive timeout ends the wait after kTimerGranularity, so a
+  // timer fires that late at most (a game's frame is far longer).
+  void input_blocking() {
+    ::sockaddr_in from{};
+    ::socklen_t len = sizeof from;
+    const ::ssize_t n = ::recvfrom(fd_.fd, buffer_.data(), buffer_.size(), 0, reinterpret_cast<::sockaddr*>(&from), &len);
+    const rudp::Instant t = now();
+    if (n >= 0) {
+      core_.handle_datagram(t, rudp_loopback(ntohs(from.sin_port)), std::span(buffer_).first(static_cast<std::size_t>(n)));
+    }
+    if (const auto due = core_.next_timeout(); due && *due <= t) core_.handle_timeout(t);
   }
 
   // Sleeps until a datagram arrives or the core's next timeout, `longest` at most.
@@ -601,6 +631,7 @@ class OwnLoop {
 
  private:
   Fd fd_;
+  bool connected_ = false;
   Clock::time_point epoch_ = Clock::now();
   rudp::Endpoint core_;
   std::vector<std::byte> buffer_;
@@ -1228,8 +1259,7 @@ void own_loop_ping_server(PingShared& shared, OwnLoop& loop) {
   std::uint64_t packets_at_start = 0;
   const auto guard = Clock::now() + kGuard;
   while (Clock::now() < guard) {
-    loop.wait(10ms);
-    loop.input();
+    loop.input_blocking();
     while (const auto e = core.poll_event()) {
       if (const auto* r = std::get_if<rudp::Readable>(&*e)) {
         while (const auto n = core.receive_message(r->connection, buffer)) {
@@ -1256,6 +1286,7 @@ void own_loop_ping_server(PingShared& shared, OwnLoop& loop) {
 
 void own_loop_ping_client(PingShared& shared, const rudp::ConnectionConfig& config, std::size_t total) {
   OwnLoop loop({.seed = 2});
+  loop.connect(shared.port.load());
   rudp::Endpoint& core = loop.core();
   const auto handle = core.connect(loop.now(), rudp_loopback(shared.port.load()), config);
   if (!handle) {
@@ -1279,8 +1310,7 @@ void own_loop_ping_client(PingShared& shared, const rudp::ConnectionConfig& conf
     loop.output();
     bool answered = false;
     while (!answered && Clock::now() < guard) {
-      loop.wait(10ms);
-      loop.input();
+      loop.input_blocking();
       while (const auto e = core.poll_event()) {
         if (std::holds_alternative<rudp::Readable>(*e)) {
           if (const auto n = core.receive_message(*handle, pong)) {
