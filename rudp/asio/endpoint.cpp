@@ -120,6 +120,11 @@ void Endpoint::read_datagrams() {
     for (const ReceivedDatagram& d : *rx_) {
       if (!d.truncated) core_.handle_datagram(t, to_address(d.from), d.bytes);
     }
+    // A batch with room to spare emptied the socket: no read to see it fail.
+    // A datagram arriving from now on is not missed: asio's wait for
+    // readability reports a socket already readable when it starts (the
+    // epoll reactor re-arms the descriptor; the others poll its level).
+    if (rx_->reads() < rx_->max_reads()) return;
   }
 }
 
