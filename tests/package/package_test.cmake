@@ -23,8 +23,14 @@ run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/installed -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/installed)
 run(${WORK_DIR}/installed/consumer)
+if(EXISTS ${WORK_DIR}/installed/asio_consumer)
+  run(${WORK_DIR}/installed/asio_consumer)
+endif()
 
 run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/subdirectory -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DRUDP_SOURCE_DIR=${SOURCE_DIR})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/subdirectory)
 run(${WORK_DIR}/subdirectory/consumer)
+if(EXISTS ${WORK_DIR}/subdirectory/asio_consumer)
+  run(${WORK_DIR}/subdirectory/asio_consumer)
+endif()
