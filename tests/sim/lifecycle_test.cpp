@@ -31,6 +31,18 @@ void read_all(Endpoint& endpoint, ConnectionHandle connection, std::vector<std::
   }
 }
 
+// Steps until `endpoint` reports Closed, dropping its other events; nullopt if that never happens.
+std::optional<Closed> run_until_closed(sim::Network& net, Endpoint& endpoint) {
+  std::optional<Closed> closed;
+  net.run_until([&] {
+    while (const auto e = endpoint.poll_event()) {
+      if (const auto* c = std::get_if<Closed>(&*e)) closed = *c;
+    }
+    return closed.has_value();
+  });
+  return closed;
+}
+
 bool closed_both(Pair& pair) {
   pair.drain_events();
   return pair.client_closed() && pair.server_closed();
@@ -127,13 +139,8 @@ TEST_CASE("a FIN is acknowledged at once: the side that closes last finishes tho
   const Endpoint gone = pair.net.remove(kClient);
   pair.client = nullptr;
   const Instant client_gone = pair.net.now();
-  std::optional<Closed> closed;
-  REQUIRE(pair.net.run_until([&] {
-    while (const auto e = pair.server->poll_event()) {
-      if (const auto* c = std::get_if<Closed>(&*e)) closed = *c;
-    }
-    return closed.has_value();
-  }));
+  const auto closed = run_until_closed(pair.net, *pair.server);
+  REQUIRE(closed);
   CHECK(closed->reason == CloseReason::closed);
   CHECK(pair.net.now() - client_gone < 100ms);
 }
@@ -338,13 +345,8 @@ TEST_CASE("a peer whose host goes away is declared unreachable", "[sim][flow]") 
   const Endpoint gone = pair.net.remove(kServer);
   pair.server = nullptr;
   CHECK(gone.connection_count() == 1);
-  std::optional<Closed> closed;
-  REQUIRE(pair.net.run_until([&] {
-    while (const auto e = pair.client->poll_event()) {
-      if (const auto* c = std::get_if<Closed>(&*e)) closed = *c;
-    }
-    return closed.has_value();
-  }));
+  const auto closed = run_until_closed(pair.net, *pair.client);
+  REQUIRE(closed);
   CHECK(closed->reason == CloseReason::peer_unreachable);
   // The message, then a re-send of it with each of the three probes.
   CHECK(pair.net.undeliverable() == 4);
