@@ -2,9 +2,10 @@
 // Simulator benchmark (issue 3 §5): one reliable byte stream, client to
 // server, over a simulated 1 Gbit/s path with a 20 ms RTT (10 ms each way)
 // and a drop-tail queue of about one bandwidth-delay product, at each loss
-// rate asked for. Congestion control does not exist yet, so the fixed
-// congestion_window is set to the BDP and the send buffer and receive window
-// well above it: the window, not flow control, is the limit.
+// rate asked for. The fixed controller's window is set to the BDP and the
+// send buffer and receive window well above it: the window, not congestion
+// control or flow control, is the limit, so the figures measure the core's
+// per-packet cost on a full path.
 //
 // Per loss rate it prints virtual elapsed time, goodput (Gbit/s and as a
 // fraction of the link rate), packets, retransmissions, losses, and CPU cost
