@@ -233,9 +233,22 @@ awaitable<void> receive_file(rudp::asio::Endpoint& endpoint, rudp::ConnectionHan
   co_await answer(sent == local ? Verdict::ok : Verdict::mismatch);
 }
 
+// Resets every sender that connects while a file is coming in: this receiver
+// takes one file, and a sender left waiting would only time out.
+awaitable<void> refuse_others(rudp::asio::Endpoint& endpoint) {
+  while (true) {
+    auto [ec, c] = co_await endpoint.async_accept(as_tuple(use_awaitable));
+    if (ec) co_return;
+    std::fprintf(stderr, "refused a second sender: this receiver takes one file at a time\n");
+    endpoint.core().abort(c);
+    endpoint.drive();
+  }
+}
+
 awaitable<void> accept_one(rudp::asio::Endpoint& endpoint, std::FILE* out, std::string out_name,
                            Progress::Mode progress_mode, Outcome& result) {
   const rudp::ConnectionHandle c = co_await endpoint.async_accept(use_awaitable);
+  ::asio::co_spawn(endpoint.get_executor(), refuse_others(endpoint), ::asio::detached);
   co_await receive_file(endpoint, c, out, out_name, progress_mode, result);
 }
 
@@ -328,8 +341,8 @@ awaitable<void> send_file(rudp::asio::Endpoint& endpoint, rudp::asio::UdpEndpoin
   if (!wait->finished) co_await wait->arrived.async_wait(as_tuple(use_awaitable));
   progress.finish(result.bytes);
   if (!wait->verdict) {
-    result.error = "the connection ended before the receiver confirmed the file (" +
-                   (wait->ec ? wait->ec : ec).message() + ")";
+    result.error = "the connection ended before the receiver confirmed the file; a receiver takes one sender at a "
+                   "time (" + (wait->ec ? wait->ec : ec).message() + ")";
     co_return;
   }
   result.verdict = *wait->verdict;
