@@ -6,9 +6,11 @@
 // socket would block (the rest waits for writability), and the timer is
 // re-armed from next_timeout(). Sending after reads and after the
 // application's operations is deferred to one posted drive(), which runs
-// after the completion handlers already queued: replies those handlers make
-// leave with the acknowledgements of what they answer, and operations started
-// in a row leave in one batch instead of one syscall each.
+// after the completion handlers already queued, and waits (a bounded number
+// of times) for those they queue in turn: replies those handlers make leave
+// with the acknowledgements of what they answer, and operations started in a
+// row, or each from the previous one's handler, leave in one batch instead of
+// one syscall each.
 #include "rudp/asio.hpp"
 
 #include "rudp/asio/address_conversion.hpp"
