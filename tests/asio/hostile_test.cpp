@@ -10,29 +10,18 @@
 // and the heap does not grow with the number of datagrams.
 //
 // Heap: the bytes live on the heap of the whole process (client, relay,
-// server and Catch, which only makes the bound stricter), counted exactly.
-// Without a sanitizer this executable replaces the global operator new and
-// delete to add up the blocks live through them (rudp and asio allocate only
-// through operator new); glibc's mallinfo2 would also count freed blocks
-// parked in its per-thread caches, which come and go with the allocation
-// pattern. Under AddressSanitizer, whose own operator new checks that each
-// block is freed the way it was allocated, the sanitizer's allocator counts
-// instead.
+// server and Catch, which only makes the bound stricter; live_heap.hpp).
 //
 // Waits only guard against a hang; nothing measures time. The garbage comes
 // from a seeded generator: CAPTURE shows the seed, and `--rng-seed <seed>`
 // runs the same garbage again.
-#include <malloc.h>
 #include <poll.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 #include <optional>
 #include <random>
 #include <span>
@@ -40,46 +29,11 @@
 
 #include <rudp/asio.hpp>
 
+#include "live_heap.hpp"
+
 #include "rudp/core/cookie.hpp"
 #include "rudp/wire/checksum.hpp"
 #include "rudp/wire/packet.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define RUDP_HOSTILE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RUDP_HOSTILE_ASAN 1
-#endif
-#endif
-
-#if defined(RUDP_HOSTILE_ASAN)
-// From the sanitizer runtime; g++ does not ship the header that declares it.
-extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
-namespace {
-std::size_t live_heap_bytes() noexcept { return __sanitizer_get_current_allocated_bytes(); }
-}  // namespace
-#else
-namespace {
-std::atomic<std::size_t> g_live_new_bytes{0};
-std::size_t live_heap_bytes() noexcept { return g_live_new_bytes.load(std::memory_order_relaxed); }
-}  // namespace
-
-// libstdc++'s other forms of new and delete (arrays, nothrow, sized) call
-// these; its aligned forms use aligned_alloc and free, uncounted and never
-// mixed with these.
-void* operator new(std::size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  g_live_new_bytes.fetch_add(malloc_usable_size(p), std::memory_order_relaxed);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live_new_bytes.fetch_sub(malloc_usable_size(p), std::memory_order_relaxed);
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept { ::operator delete(p); }
-#endif
 
 using namespace rudp;
 using namespace std::chrono_literals;
@@ -443,11 +397,11 @@ std::ptrdiff_t flood_and_measure(Harness& h, std::span<const Bytes> garbage) {
   h.mark();
   h.flood(garbage.first(kWarmUp));
   h.settle();
-  const std::size_t heap_before = live_heap_bytes();
+  const std::size_t heap_before = rudp::test::live_heap_bytes();
   h.flood(garbage.subspan(kWarmUp));
   for (int i = 0; i < 3; ++i) h.round();  // after the garbage
   h.settle();
-  const std::size_t heap_after = live_heap_bytes();
+  const std::size_t heap_after = rudp::test::live_heap_bytes();
   const auto growth = static_cast<std::ptrdiff_t>(heap_after) - static_cast<std::ptrdiff_t>(heap_before);
   CAPTURE(garbage.size(), heap_before, heap_after, growth);
   CHECK(growth <= static_cast<std::ptrdiff_t>(kHeapSlack));
