@@ -31,6 +31,12 @@ void read_all(Endpoint& endpoint, ConnectionHandle connection, std::vector<std::
   }
 }
 
+// Whether `events` hold one of type E.
+template <class E>
+bool has(const std::vector<Event>& events) {
+  return std::any_of(events.begin(), events.end(), [](const Event& e) { return std::holds_alternative<E>(e); });
+}
+
 // Steps until `endpoint` reports Closed, dropping its other events; nullopt if that never happens.
 std::optional<Closed> run_until_closed(sim::Network& net, Endpoint& endpoint) {
   std::optional<Closed> closed;
@@ -84,9 +90,7 @@ TEST_CASE("graceful close delivers everything, whichever FIN or ACK is lost", "[
     REQUIRE(pair.net.run_until([&] {
       pair.drain_events();
       read_all(*pair.server, *pair.server_conn, received);
-      const bool finished = std::any_of(pair.server_events.begin(), pair.server_events.end(),
-                                        [](const Event& e) { return std::holds_alternative<PeerFinished>(e); });
-      if (finished && !server_closed_its_side) {
+      if (has<PeerFinished>(pair.server_events) && !server_closed_its_side) {
         CHECK(pair.server->receive(*pair.server_conn, std::span<std::byte>{}).error() == errc::end_of_stream);
         REQUIRE_FALSE(pair.server->close(*pair.server_conn));
         server_closed_its_side = true;
@@ -126,8 +130,7 @@ TEST_CASE("a FIN is acknowledged at once: the side that closes last finishes tho
   REQUIRE_FALSE(pair.client->close(pair.client_conn));
   REQUIRE(pair.net.run_until([&] {
     pair.drain_events();
-    return std::any_of(pair.server_events.begin(), pair.server_events.end(),
-                       [](const Event& e) { return std::holds_alternative<PeerFinished>(e); });
+    return has<PeerFinished>(pair.server_events);
   }));
   REQUIRE_FALSE(pair.server->close(*pair.server_conn));
   REQUIRE(pair.net.run_until([&] {
@@ -153,8 +156,7 @@ TEST_CASE("half-close: the other direction keeps flowing", "[sim][close]") {
   // The client's direction closes; the server then sends 300 kB to it.
   REQUIRE(pair.net.run_until([&] {
     pair.drain_events();
-    return std::any_of(pair.server_events.begin(), pair.server_events.end(),
-                       [](const Event& e) { return std::holds_alternative<PeerFinished>(e); });
+    return has<PeerFinished>(pair.server_events);
   }));
   CHECK(pair.client->send(pair.client_conn, pattern(10, 1)).error() == errc::connection_closed);
   const auto data = pattern(300'000, 2);
