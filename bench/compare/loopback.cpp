@@ -13,9 +13,10 @@
 //                    examples/own_loop.cpp does: for bulk, non-blocking
 //                    recvfrom/sendto and ppoll until the next datagram or
 //                    timeout; for ping-pong, a blocking recvfrom that wakes
-//                    at least every millisecond for the timers (one system
-//                    call per datagram, as the UDP loop), and the client's
-//                    socket connected to the server, as UDP's is.
+//                    at least every millisecond for the timers, which run
+//                    after sending (one system call per datagram, as the UDP
+//                    loop), and the client's socket connected to the server,
+//                    as UDP's is.
 //   UDP              plain sendto/recvfrom: the ceiling, unreliable.
 //   UDP GSO/GRO      sendmmsg+GSO / recvmmsg+GRO through rudp's BatchIo,
 //                    64 datagrams per send call; bulk only.
@@ -604,18 +605,24 @@ class OwnLoop {
     }
   }
 
-  // Blocks until a datagram arrives and hands it to the core, then the timers
-  // that are due: one system call per datagram, as a plain UDP loop makes.
-  // The socket's receive timeout ends the wait after kTimerGranularity, so a
-  // timer fires that late at most (a game's frame is far longer).
+  // Blocks until a datagram arrives and hands it to the core: one system call
+  // per datagram, as a plain UDP loop makes. The socket's receive timeout ends
+  // the wait after kTimerGranularity, so a timer (see timers()) fires that
+  // late at most (a game's frame is far longer).
   void input_blocking() {
     ::sockaddr_in from{};
     ::socklen_t len = sizeof from;
     const ::ssize_t n = ::recvfrom(fd_.fd, buffer_.data(), buffer_.size(), 0, reinterpret_cast<::sockaddr*>(&from), &len);
-    const rudp::Instant t = now();
     if (n >= 0) {
-      core_.handle_datagram(t, rudp_loopback(ntohs(from.sin_port)), std::span(buffer_).first(static_cast<std::size_t>(n)));
+      core_.handle_datagram(now(), rudp_loopback(ntohs(from.sin_port)),
+                            std::span(buffer_).first(static_cast<std::size_t>(n)));
     }
+  }
+
+  // The core's timers that are due. Called after output(): an ACK owed at
+  // once has left with the reply by then, and is no timer to run.
+  void timers() {
+    const rudp::Instant t = now();
     if (const auto due = core_.next_timeout(); due && *due <= t) core_.handle_timeout(t);
   }
 
@@ -1270,6 +1277,8 @@ void own_loop_ping_server(PingShared& shared, OwnLoop& loop) {
           core.send_message(r->connection, std::span(buffer).first(*n));
         }
       } else if (const auto* f = std::get_if<rudp::PeerFinished>(&*e)) {
+        // The client has its last pong: what the server sent for them is counted.
+        if (const auto stats = core.stats(f->connection)) shared.server_datagrams = stats->packets_sent - packets_at_start;
         core.close(f->connection);
       } else if (std::holds_alternative<rudp::Closed>(*e)) {
         loop.output();
@@ -1277,9 +1286,7 @@ void own_loop_ping_server(PingShared& shared, OwnLoop& loop) {
       }
     }
     loop.output();
-    if (connection) {
-      if (const auto stats = core.stats(*connection)) shared.server_datagrams = stats->packets_sent - packets_at_start;
-    }
+    loop.timers();
   }
   shared.server_error = "did not close";
 }
@@ -1310,6 +1317,7 @@ void own_loop_ping_client(PingShared& shared, const rudp::ConnectionConfig& conf
     loop.output();
     bool answered = false;
     while (!answered && Clock::now() < guard) {
+      loop.timers();
       loop.input_blocking();
       while (const auto e = core.poll_event()) {
         if (std::holds_alternative<rudp::Readable>(*e)) {
