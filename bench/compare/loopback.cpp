@@ -1229,6 +1229,10 @@ class AsioPingServer {
   void receive() {
     endpoint_->async_receive(connection_, ping_, nullptr, [this](std::error_code ec, std::size_t n) {
       if (ec == rudp::errc::end_of_stream) {
+        // The client has its last pong: what the server sent for them is counted.
+        if (const auto stats = endpoint_->core().stats(connection_)) {
+          shared_.server_datagrams = stats->packets_sent - packets_at_start_;
+        }
         endpoint_->async_close(connection_, [this](std::error_code, rudp::CloseReason) { io_.stop(); });
         return;
       }
@@ -1241,9 +1245,6 @@ class AsioPingServer {
       endpoint_->async_send(connection_, std::span(ping_).first(n), {}, [this](std::error_code ec2, std::size_t) {
         if (ec2) fail("send: " + ec2.message());
       });
-      if (const auto stats = endpoint_->core().stats(connection_)) {
-        shared_.server_datagrams = stats->packets_sent - packets_at_start_;
-      }
       receive();
     });
   }
