@@ -278,48 +278,35 @@ void print_usage(const char* argv0) {
       argv0);
 }
 
-std::optional<Options> parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      std::exit(0);
-    } else if (arg == "--seconds" && has_value) {
-      const auto v = rudp::bench::parse_numbers(argv[++i], 0.01, 3600);
-      if (!v || v->size() != 1) return std::nullopt;
-      o.seconds = v->front();
-    } else if (arg == "--runs" && has_value) {
-      const auto v = rudp::bench::parse_u64(argv[++i]);
-      if (!v || *v == 0 || *v > 100) return std::nullopt;
-      o.runs = static_cast<std::size_t>(*v);
-    } else if (arg == "--size" && has_value) {
-      const auto v = rudp::bench::parse_u64(argv[++i]);
-      if (!v || *v == 0 || *v > 65507) return std::nullopt;
-      o.size = static_cast<std::size_t>(*v);
-    } else if (arg == "--batch" && has_value) {
-      const auto v = rudp::bench::parse_u64(argv[++i]);
-      if (!v || *v == 0 || *v > 4096) return std::nullopt;
-      o.batch = static_cast<std::size_t>(*v);
-    } else if (arg == "--ipv6") {
-      o.ipv6 = true;
-    } else {
-      return std::nullopt;
-    }
+bool parse_option(Options& o, std::string_view arg, rudp::bench::Args& args) {
+  if (arg == "--seconds") {
+    const auto v = rudp::bench::parse_numbers(args.value(), 0.01, 3600);
+    if (!v || v->size() != 1) return false;
+    o.seconds = v->front();
+  } else if (arg == "--runs") {
+    const auto v = rudp::bench::parse_u64(args.value());
+    if (!v || *v == 0 || *v > 100) return false;
+    o.runs = static_cast<std::size_t>(*v);
+  } else if (arg == "--size") {
+    const auto v = rudp::bench::parse_u64(args.value());
+    if (!v || *v == 0 || *v > 65507) return false;
+    o.size = static_cast<std::size_t>(*v);
+  } else if (arg == "--batch") {
+    const auto v = rudp::bench::parse_u64(args.value());
+    if (!v || *v == 0 || *v > 4096) return false;
+    o.batch = static_cast<std::size_t>(*v);
+  } else if (arg == "--ipv6") {
+    o.ipv6 = true;
+  } else {
+    return false;
   }
-  return o;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse(argc, argv);
-  if (!options) {
-    print_usage(argv[0]);
-    return 2;
-  }
-  const Options& o = *options;
+  const Options o = rudp::bench::parse_command_line<Options>(argc, argv, print_usage, parse_option);
 
   {
     ::asio::io_context io;

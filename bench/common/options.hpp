@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Command-line helpers shared by the simulator programs in bench/: comma
-// lists of numbers and names, unsigned integers, and the profile names. Each
-// program keeps its own argument loop and usage text; only the parsing of one
-// value lives here, so every program accepts the same spellings.
+// Command-line helpers shared by the programs in bench/: the walk over the
+// arguments (--help, an unknown option or a bad value), comma lists of
+// numbers and names, unsigned integers, and the profile names. Each program
+// keeps its own usage text and says what each of its options means; the
+// walk and the parsing of one value live here, so every program accepts the
+// same spellings and fails the same way.
 #pragma once
 
 #include <algorithm>
@@ -101,5 +103,52 @@ inline constexpr std::array<Named<Profile>, 3> kProfileNames{{
     {Profile::fast, "fast"},
     {Profile::realtime, "realtime"},
 }};
+
+/// A program's arguments after its name, taken one at a time.
+class Args {
+ public:
+  Args(int argc, char** argv) : argc_(argc), argv_(argv) {}
+
+  bool done() const noexcept { return next_ >= argc_; }
+  /// The next argument, as an option's value; an empty view (and missing()
+  /// from then on) when none is left.
+  std::string_view value() {
+    if (done()) {
+      missing_ = true;
+      return {};
+    }
+    return argv_[next_++];
+  }
+  bool missing() const noexcept { return missing_; }
+
+ private:
+  int argc_;
+  char** argv_;
+  int next_ = 1;
+  bool missing_ = false;
+};
+
+/// Parses a program's command line into `options` (defaults unless the
+/// program made some first): `--help` or `-h` prints the
+/// usage and exits 0; every other argument is an option name handed to
+/// `option(options, name, args)`, which takes its value from `args` and
+/// returns false for a name it does not know or a value it refuses. Then, or
+/// when a value is missing, it prints the usage and exits 2.
+template <class Options, class Option>
+Options parse_command_line(int argc, char** argv, void (*usage)(const char*), Option option, Options options = {}) {
+  Args args(argc, argv);
+  while (!args.done()) {
+    const std::string_view name = args.value();
+    if (name == "--help" || name == "-h") {
+      usage(argv[0]);
+      std::exit(0);
+    }
+    if (!option(options, name, args) || args.missing()) {
+      usage(argv[0]);
+      std::exit(2);
+    }
+  }
+  return options;
+}
 
 }  // namespace rudp::bench

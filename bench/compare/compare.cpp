@@ -534,46 +534,33 @@ void print_usage(const char* argv0) {
       seconds(kFullPlan.warmup), seconds(kFullPlan.measure), seconds(kFullPlan.messages));
 }
 
-std::optional<Options> parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      std::exit(0);
-    } else if (arg == "--quick") {
-      o.quick = true;
-    } else if (arg == "--profiles" && has_value) {
-      auto v = bench::parse_names(argv[++i], bench::kProfileNames);
-      if (!v) return std::nullopt;
-      o.profiles = std::move(*v);
-    } else if (arg == "--rtt" && has_value) {
-      auto v = bench::parse_numbers(argv[++i], 1, 10'000);
-      if (!v) return std::nullopt;
-      o.rtt_ms = std::move(*v);
-    } else if (arg == "--loss" && has_value) {
-      auto v = bench::parse_numbers(argv[++i], 0, 100);
-      if (!v) return std::nullopt;
-      o.loss_percent = std::move(*v);
-    } else if (arg == "--csv" && has_value) {
-      o.csv = argv[++i];
-    } else {
-      return std::nullopt;
-    }
+bool parse_option(Options& o, std::string_view arg, rudp::bench::Args& args) {
+  if (arg == "--quick") {
+    o.quick = true;
+  } else if (arg == "--profiles") {
+    auto v = bench::parse_names(args.value(), bench::kProfileNames);
+    if (!v) return false;
+    o.profiles = std::move(*v);
+  } else if (arg == "--rtt") {
+    auto v = bench::parse_numbers(args.value(), 1, 10'000);
+    if (!v) return false;
+    o.rtt_ms = std::move(*v);
+  } else if (arg == "--loss") {
+    auto v = bench::parse_numbers(args.value(), 0, 100);
+    if (!v) return false;
+    o.loss_percent = std::move(*v);
+  } else if (arg == "--csv") {
+    o.csv = args.value();
+  } else {
+    return false;
   }
-  return o;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse(argc, argv);
-  if (!options) {
-    print_usage(argv[0]);
-    return 2;
-  }
-  const Options& o = *options;
+  const Options o = rudp::bench::parse_command_line<Options>(argc, argv, print_usage, parse_option);
   const Plan& plan = o.quick ? kQuickPlan : kFullPlan;
   const auto wall_start = std::chrono::steady_clock::now();
 

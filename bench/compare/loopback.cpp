@@ -1699,71 +1699,58 @@ void print_usage(const char* argv0) {
       argv0);
 }
 
-std::optional<Options> parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      std::exit(0);
-    } else if (arg == "--seconds" && has_value) {
-      const auto v = rudp::bench::parse_numbers(argv[++i], 0.01, 3600);
-      if (!v || v->size() != 1) return std::nullopt;
-      o.seconds = v->front();
-    } else if ((arg == "--runs" || arg == "--roundtrips" || arg == "--warmup" || arg == "--rudp-mtu") && has_value) {
-      const auto v = rudp::bench::parse_u64(argv[++i]);
-      if (!v || *v > 10'000'000) return std::nullopt;
-      const auto n = static_cast<std::size_t>(*v);
-      if (arg == "--runs") {
-        if (n == 0 || n > 100) return std::nullopt;
-        o.runs = n;
-      } else if (arg == "--roundtrips") {
-        if (n == 0) return std::nullopt;
-        o.roundtrips = n;
-      } else if (arg == "--warmup") {
-        o.warmup = n;
-      } else {
-        if (n < 1300 || n > 65527) return std::nullopt;
-        o.rudp_mtu = n;
-      }
-    } else if (arg == "--transports" && has_value) {
-      const auto v = rudp::bench::parse_names(argv[++i], kTransportNames);
-      if (!v) return std::nullopt;
-      o.transports = *v;
-    } else if (arg == "--workloads" && has_value) {
-      o.bulk = o.ping_pong = false;
-      for (const std::string& w : rudp::bench::split(argv[++i])) {
-        if (w == "bulk") {
-          o.bulk = true;
-        } else if (w == "ping-pong") {
-          o.ping_pong = true;
-        } else {
-          return std::nullopt;
-        }
-      }
-    } else if ((arg == "--bulk-profile" || arg == "--ping-profile") && has_value) {
-      const auto v = rudp::bench::parse_names(argv[++i], rudp::bench::kProfileNames);
-      if (!v || v->size() != 1) return std::nullopt;
-      (arg == "--bulk-profile" ? o.bulk_profile : o.ping_profile) = v->front();
-    } else if (arg == "--csv" && has_value) {
-      o.csv = argv[++i];
+bool parse_option(Options& o, std::string_view arg, rudp::bench::Args& args) {
+  if (arg == "--seconds") {
+    const auto v = rudp::bench::parse_numbers(args.value(), 0.01, 3600);
+    if (!v || v->size() != 1) return false;
+    o.seconds = v->front();
+  } else if ((arg == "--runs" || arg == "--roundtrips" || arg == "--warmup" || arg == "--rudp-mtu")) {
+    const auto v = rudp::bench::parse_u64(args.value());
+    if (!v || *v > 10'000'000) return false;
+    const auto n = static_cast<std::size_t>(*v);
+    if (arg == "--runs") {
+      if (n == 0 || n > 100) return false;
+      o.runs = n;
+    } else if (arg == "--roundtrips") {
+      if (n == 0) return false;
+      o.roundtrips = n;
+    } else if (arg == "--warmup") {
+      o.warmup = n;
     } else {
-      return std::nullopt;
+      if (n < 1300 || n > 65527) return false;
+      o.rudp_mtu = n;
     }
+  } else if (arg == "--transports") {
+    const auto v = rudp::bench::parse_names(args.value(), kTransportNames);
+    if (!v) return false;
+    o.transports = *v;
+  } else if (arg == "--workloads") {
+    o.bulk = o.ping_pong = false;
+    for (const std::string& w : rudp::bench::split(args.value())) {
+      if (w == "bulk") {
+        o.bulk = true;
+      } else if (w == "ping-pong") {
+        o.ping_pong = true;
+      } else {
+        return false;
+      }
+    }
+  } else if ((arg == "--bulk-profile" || arg == "--ping-profile")) {
+    const auto v = rudp::bench::parse_names(args.value(), rudp::bench::kProfileNames);
+    if (!v || v->size() != 1) return false;
+    (arg == "--bulk-profile" ? o.bulk_profile : o.ping_profile) = v->front();
+  } else if (arg == "--csv") {
+    o.csv = args.value();
+  } else {
+    return false;
   }
-  return o;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse(argc, argv);
-  if (!options) {
-    print_usage(argv[0]);
-    return 2;
-  }
-  const Options& o = *options;
+  const Options o = rudp::bench::parse_command_line<Options>(argc, argv, print_usage, parse_option);
 
   std::vector<Transport> transports;
   for (const Transport t : o.transports) {

@@ -838,72 +838,64 @@ void print_usage(const char* argv0) {
       static_cast<unsigned long long>(kFullPlan.seeds), seconds(kFullPlan.length));
 }
 
-std::optional<Options> parse(int argc, char** argv) {
-  Options o;
-  // --quick sets defaults that the other options may then narrow, wherever it is.
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--quick") make_quick(o);
+// --quick sets defaults that the other options may then narrow, wherever it
+// is (main() applies it first); here it is only accepted.
+bool parse_option(Options& o, std::string_view arg, rudp::bench::Args& args) {
+  if (arg == "--quick") {
+  } else if (arg == "--check") {
+    o.check = true;
+  } else if (arg == "--strict") {
+    o.strict = true;
+  } else if (arg == "--csv") {
+    o.csv = args.value();
+  } else if (arg == "--samples-dir") {
+    o.samples_dir = args.value();
+  } else if (arg == "--workloads") {
+    auto v = bench::parse_names(args.value(), kWorkloadNames);
+    if (!v) return false;
+    o.workloads = std::move(*v);
+  } else if (arg == "--modes") {
+    auto v = bench::parse_names(args.value(), kModeNames);
+    if (!v) return false;
+    o.modes = std::move(*v);
+  } else if (arg == "--profiles") {
+    auto v = bench::parse_names(args.value(), bench::kProfileNames);
+    if (!v) return false;
+    o.profiles = std::move(*v);
+  } else if (arg == "--rtt") {
+    auto v = bench::parse_numbers(args.value(), 1, 10'000);
+    if (!v) return false;
+    o.rtt_ms = std::move(*v);
+  } else if (arg == "--loss") {
+    auto v = bench::parse_numbers(args.value(), 0, 100);
+    if (!v) return false;
+    o.loss_percent = std::move(*v);
+  } else if (arg == "--seeds") {
+    const auto v = bench::parse_u64(args.value());
+    if (!v || *v == 0 || *v > 1000) return false;
+    o.seeds = *v;
+  } else if (arg == "--seconds") {
+    const auto v = bench::parse_numbers(args.value(), [](double s) { return s >= 1 && s <= 3600; });
+    if (!v || v->size() != 1) return false;
+    o.seconds = v->front();
+  } else {
+    return false;
   }
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      std::exit(0);
-    } else if (arg == "--quick") {
-    } else if (arg == "--check") {
-      o.check = true;
-    } else if (arg == "--strict") {
-      o.strict = true;
-    } else if (arg == "--csv" && has_value) {
-      o.csv = argv[++i];
-    } else if (arg == "--samples-dir" && has_value) {
-      o.samples_dir = argv[++i];
-    } else if (arg == "--workloads" && has_value) {
-      auto v = bench::parse_names(argv[++i], kWorkloadNames);
-      if (!v) return std::nullopt;
-      o.workloads = std::move(*v);
-    } else if (arg == "--modes" && has_value) {
-      auto v = bench::parse_names(argv[++i], kModeNames);
-      if (!v) return std::nullopt;
-      o.modes = std::move(*v);
-    } else if (arg == "--profiles" && has_value) {
-      auto v = bench::parse_names(argv[++i], bench::kProfileNames);
-      if (!v) return std::nullopt;
-      o.profiles = std::move(*v);
-    } else if (arg == "--rtt" && has_value) {
-      auto v = bench::parse_numbers(argv[++i], 1, 10'000);
-      if (!v) return std::nullopt;
-      o.rtt_ms = std::move(*v);
-    } else if (arg == "--loss" && has_value) {
-      auto v = bench::parse_numbers(argv[++i], 0, 100);
-      if (!v) return std::nullopt;
-      o.loss_percent = std::move(*v);
-    } else if (arg == "--seeds" && has_value) {
-      const auto v = bench::parse_u64(argv[++i]);
-      if (!v || *v == 0 || *v > 1000) return std::nullopt;
-      o.seeds = *v;
-    } else if (arg == "--seconds" && has_value) {
-      const auto v = bench::parse_numbers(argv[++i], [](double s) { return s >= 1 && s <= 3600; });
-      if (!v || v->size() != 1) return std::nullopt;
-      o.seconds = v->front();
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (o.strict && !o.check) return std::nullopt;
-  return o;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse(argc, argv);
-  if (!options) {
+  Options defaults;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--quick") make_quick(defaults);
+  }
+  const Options o = rudp::bench::parse_command_line(argc, argv, print_usage, parse_option, std::move(defaults));
+  if (o.strict && !o.check) {
     print_usage(argv[0]);
     return 2;
   }
-  const Options& o = *options;
   Plan plan = o.quick ? kQuickPlan : kFullPlan;
   if (o.seeds) plan.seeds = *o.seeds;
   if (o.seconds) {

@@ -336,48 +336,36 @@ void print_usage(const char* argv0) {
       argv0);
 }
 
-std::optional<Options> parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      std::exit(0);
-    } else if (arg == "--connections" && has_value) {
-      o.connections.clear();
-      for (const std::string& item : bench::split(argv[++i])) {
-        const auto v = bench::parse_u64(item);
-        if (!v || *v == 0 || *v > 1'000'000) return std::nullopt;
-        o.connections.push_back(*v);
-      }
-    } else if (arg == "--seconds" && has_value) {
-      auto v = bench::parse_numbers(argv[++i], [](double s) { return s > 0 && s <= 3600; });
-      if (!v || v->size() != 1) return std::nullopt;
-      o.seconds = v->front();
-    } else {
-      return std::nullopt;
+bool parse_option(Options& o, std::string_view arg, rudp::bench::Args& args) {
+  if (arg == "--connections") {
+    o.connections.clear();
+    for (const std::string& item : bench::split(args.value())) {
+      const auto v = bench::parse_u64(item);
+      if (!v || *v == 0 || *v > 1'000'000) return false;
+      o.connections.push_back(*v);
     }
+  } else if (arg == "--seconds") {
+    auto v = bench::parse_numbers(args.value(), [](double s) { return s > 0 && s <= 3600; });
+    if (!v || v->size() != 1) return false;
+    o.seconds = v->front();
+  } else {
+    return false;
   }
-  return o;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse(argc, argv);
-  if (!options) {
-    print_usage(argv[0]);
-    return 2;
-  }
+  const Options o = rudp::bench::parse_command_line<Options>(argc, argv, print_usage, parse_option);
   std::printf("rudp_bench_scale: one client endpoint, one server endpoint, N connections between them\n");
   std::printf("driver: zero-delay loop; rounds of a %zu-byte message and its echo, one per %lld ms, on each connection in turn\n\n",
               kMessageSize, static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(kRoundGap).count()));
   std::printf("| connections | rounds | datagrams | CPU s | ns per datagram | heap per idle connection, client | server |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
-  for (const std::uint64_t n : options->connections) {
+  for (const std::uint64_t n : o.connections) {
     const auto count = static_cast<std::size_t>(n);
-    const Cost cost = measure_cost(count, options->seconds);
+    const Cost cost = measure_cost(count, o.seconds);
     std::printf("| %zu | %llu | %llu | %.2f | %.0f |", count, static_cast<unsigned long long>(cost.rounds),
                 static_cast<unsigned long long>(cost.datagrams), cost.cpu,
                 cost.cpu * 1e9 / static_cast<double>(cost.datagrams));

@@ -379,42 +379,29 @@ void print_usage(const char* argv0) {
       argv0);
 }
 
-std::optional<Options> parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      std::exit(0);
-    } else if (arg == "--size" && has_value) {
-      const auto v = bench::parse_u64(argv[++i]);
-      if (!v || *v == 0) return std::nullopt;
-      o.size = *v;
-    } else if (arg == "--loss" && has_value) {
-      auto v = bench::parse_numbers(argv[++i], [](double p) { return p >= 0 && p <= 100; });
-      if (!v) return std::nullopt;
-      o.loss_percent = std::move(*v);
-    } else if (arg == "--seed" && has_value) {
-      const auto v = bench::parse_u64(argv[++i]);
-      if (!v) return std::nullopt;
-      o.seed = *v;
-    } else {
-      return std::nullopt;
-    }
+bool parse_option(Options& o, std::string_view arg, rudp::bench::Args& args) {
+  if (arg == "--size") {
+    const auto v = bench::parse_u64(args.value());
+    if (!v || *v == 0) return false;
+    o.size = *v;
+  } else if (arg == "--loss") {
+    auto v = bench::parse_numbers(args.value(), [](double p) { return p >= 0 && p <= 100; });
+    if (!v) return false;
+    o.loss_percent = std::move(*v);
+  } else if (arg == "--seed") {
+    const auto v = bench::parse_u64(args.value());
+    if (!v) return false;
+    o.seed = *v;
+  } else {
+    return false;
   }
-  return o;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse(argc, argv);
-  if (!options) {
-    print_usage(argv[0]);
-    return 2;
-  }
-  const Options& o = *options;
+  const Options o = rudp::bench::parse_command_line<Options>(argc, argv, print_usage, parse_option);
 
   std::printf("rudp_bench_transfer: %llu bytes client -> server, seed %llu\n",
               static_cast<unsigned long long>(o.size), static_cast<unsigned long long>(o.seed));
