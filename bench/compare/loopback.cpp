@@ -113,6 +113,16 @@ constexpr auto kGuard = 20s;
 // The own loop's blocking receive wakes at least this often to run the core's timers.
 constexpr auto kTimerGranularity = 1ms;
 
+// Runs `io` until a handler stops it or `limit` has passed. io_context::run_for
+// would read the clock and work out a new wait around every handler.
+void run_guarded(::asio::io_context& io, Clock::duration limit) {
+  ::asio::steady_timer guard(io, limit);
+  guard.async_wait([&io](std::error_code ec) {
+    if (!ec) io.stop();
+  });
+  io.run();
+}
+
 // --- options -------------------------------------------------------------------
 
 enum class Transport { rudp_asio, rudp_own_loop, udp, udp_gso, tcp, enet };
@@ -447,7 +457,7 @@ class AsioBulkSender {
       connection_ = h;
       send_next();
     });
-    io_.run_for(kGuard + 60s);
+    run_guarded(io_, kGuard + 60s);
     if (!closed_ && shared_.tx_error.empty()) shared_.tx_error = "did not close";
     endpoint_.reset();
   }
@@ -513,7 +523,7 @@ class AsioBulkReceiver {
       connection_ = h;
       receive_next();
     });
-    io_.run_for(kGuard + 60s);
+    run_guarded(io_, kGuard + 60s);
     if (!closed_ && shared_.rx_error.empty()) shared_.rx_error = "did not close";
     endpoint_.reset();
   }
@@ -1149,7 +1159,7 @@ class AsioPingClient {
       connection_ = h;
       ping();
     });
-    io_.run_for(kGuard);
+    run_guarded(io_, kGuard);
     endpoint_.reset();
   }
 
@@ -1216,7 +1226,7 @@ class AsioPingServer {
       receive();
     });
     shared_.port = endpoint_->local_endpoint().port();
-    io_.run_for(kGuard);
+    run_guarded(io_, kGuard);
     endpoint_.reset();
   }
 

@@ -131,8 +131,6 @@ void Endpoint::read_datagrams() {
 }
 
 void Endpoint::drive() {
-  const Instant t = now();
-  if (const auto due = core_.next_timeout(); due && *due <= t) core_.handle_timeout(t);
   flush();
   dispatch_events();
   flush();  // the operations completed above may have queued more
@@ -192,11 +190,11 @@ void Endpoint::flush() {
 // The core's next timeout moves at nearly every packet (ACK delay, loss
 // detection, pacing), mostly later. Re-arming at each move cost a cancelled
 // wait, its handler and a timerfd_settime per datagram; so a pending wait that
-// fires no later than needed is kept, and when it fires early drive() finds
-// nothing due (handle_timeout is not called) and arms the timer again.
+// fires no later than needed is kept, and when it fires early handle_timeout
+// finds nothing due and drive() arms the timer again.
 void Endpoint::arm_timer() {
   const auto due = core_.next_timeout();
-  if (!due) return;  // a pending wait may fire; drive() then finds nothing due
+  if (!due) return;  // a pending wait may fire; handle_timeout then finds nothing due
   const auto at = epoch_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(due->time_since_epoch());
   if (timer_armed_ && timer_at_ <= at) return;
   timer_armed_ = true;
@@ -205,6 +203,7 @@ void Endpoint::arm_timer() {
   timer_.async_wait([this, alive = alive_](std::error_code ec) {
     if (!*alive || ec) return;
     timer_armed_ = false;
+    core_.handle_timeout(now());
     drive();
   });
 }
