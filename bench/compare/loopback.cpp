@@ -20,6 +20,10 @@
 //   UDP              plain sendto/recvfrom: the ceiling, unreliable.
 //   UDP GSO/GRO      sendmmsg+GSO / recvmmsg+GRO through rudp's BatchIo,
 //                    64 datagrams per send call; bulk only.
+//   UDP asio         plain UDP through asio's reactor: each side waits with
+//                    async_receive and answers with a plain send; the floor
+//                    of any transport run by an asio event loop. Ping-pong
+//                    only.
 //   TCP              kernel TCP with TCP_NODELAY, one send() per message.
 //   ENet             libenet (when built with it): one reliable channel.
 //
@@ -125,14 +129,15 @@ void run_guarded(::asio::io_context& io, Clock::duration limit) {
 
 // --- options -------------------------------------------------------------------
 
-enum class Transport { rudp_asio, rudp_own_loop, udp, udp_gso, tcp, enet };
+enum class Transport { rudp_asio, rudp_own_loop, udp, udp_gso, udp_asio, tcp, enet };
 enum class Workload { bulk, ping_pong };
 
-constexpr std::array<rudp::bench::Named<Transport>, 6> kTransportNames{{
+constexpr std::array<rudp::bench::Named<Transport>, 7> kTransportNames{{
     {Transport::rudp_asio, "rudp_asio"},
     {Transport::rudp_own_loop, "rudp_own_loop"},
     {Transport::udp, "udp"},
     {Transport::udp_gso, "udp_gso"},
+    {Transport::udp_asio, "udp_asio"},
     {Transport::tcp, "tcp"},
     {Transport::enet, "enet"},
 }};
@@ -143,6 +148,7 @@ const char* label(Transport t) {
     case Transport::rudp_own_loop: return "rudp (own loop, core + plain socket)";
     case Transport::udp: return "raw UDP sendto/recvfrom (unreliable)";
     case Transport::udp_gso: return "raw UDP sendmmsg+GSO/recvmmsg+GRO (unreliable)";
+    case Transport::udp_asio: return "raw UDP through asio's reactor (unreliable)";
     case Transport::tcp: return "TCP (TCP_NODELAY)";
     case Transport::enet: return "ENet 1.3 (reliable channel)";
   }
@@ -157,8 +163,8 @@ struct Options {
   std::size_t rudp_mtu = 1472;
   rudp::Profile bulk_profile = rudp::Profile::tcp_friendly;
   rudp::Profile ping_profile = rudp::Profile::fast;
-  std::vector<Transport> transports{Transport::rudp_asio, Transport::rudp_own_loop, Transport::udp,
-                                    Transport::udp_gso,   Transport::tcp,           Transport::enet};
+  std::vector<Transport> transports{Transport::rudp_asio, Transport::rudp_own_loop, Transport::udp, Transport::udp_gso,
+                                    Transport::udp_asio,  Transport::tcp,           Transport::enet};
   bool bulk = true;
   bool ping_pong = true;
   std::string csv;
@@ -1073,6 +1079,8 @@ std::optional<BulkSample> run_bulk(Transport t, const Options& o) {
       return std::nullopt;
 #endif
     }
+    case Transport::udp_asio:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -1397,6 +1405,89 @@ void udp_ping_server(PingShared& shared, int fd) {
   shared.server_error = "no end";
 }
 
+// Plain UDP through asio's reactor: the client sends with a plain send and
+// waits for the pong with async_receive; the server waits with
+// async_receive_from and answers with send_to. A 1-byte datagram ends it, as
+// for UDP.
+class UdpAsioPingClient {
+ public:
+  UdpAsioPingClient(PingShared& shared, std::uint16_t server, std::size_t total)
+      : shared_(shared), socket_(io_, kLoopback), total_(total) {
+    socket_.connect(Udp::endpoint(::asio::ip::address_v4::loopback(), server));
+  }
+
+  void run() {
+    ping();
+    run_guarded(io_, kGuard);
+    const std::array<std::byte, 1> end{};
+    std::error_code ignored;
+    socket_.send(::asio::buffer(end), 0, ignored);
+    shared_.counted = true;
+    shared_.client_datagrams = shared_.server_datagrams = shared_.rtt_us.size();
+  }
+
+ private:
+  void ping() {
+    if (shared_.rtt_us.size() == total_) return io_.stop();
+    check_.prepare(shared_.rtt_us.size());
+    std::error_code ec;
+    socket_.send(::asio::buffer(check_.ping), 0, ec);
+    if (ec) return fail("send: " + ec.message());
+    socket_.async_receive(::asio::buffer(pong_), [this](std::error_code ec2, std::size_t n) {
+      if (ec2) return fail("receive: " + ec2.message());
+      const double rtt = micros_since(check_.sent_at);
+      if (!check_.matches(std::span(pong_).first(n))) return fail("a pong differs from its ping");
+      shared_.rtt_us.push_back(rtt);
+      ping();
+    });
+  }
+
+  void fail(std::string what) {
+    shared_.client_error = std::move(what);
+    io_.stop();
+  }
+
+  PingShared& shared_;
+  ::asio::io_context io_{1};
+  Udp::socket socket_;
+  std::size_t total_;
+  PingCheck check_;
+  std::array<std::byte, 2048> pong_{};
+};
+
+class UdpAsioPingServer {
+ public:
+  explicit UdpAsioPingServer(PingShared& shared) : shared_(shared), socket_(io_, kLoopback) {}
+
+  void run() {
+    receive();
+    shared_.port = socket_.local_endpoint().port();
+    run_guarded(io_, kGuard);
+  }
+
+ private:
+  void receive() {
+    socket_.async_receive_from(::asio::buffer(buffer_), from_, [this](std::error_code ec, std::size_t n) {
+      if (ec) return fail("receive: " + ec.message());
+      if (n == 1) return io_.stop();
+      std::error_code ignored;  // a reply lost is the client's error to report
+      socket_.send_to(::asio::buffer(buffer_.data(), n), from_, 0, ignored);
+      receive();
+    });
+  }
+
+  void fail(std::string what) {
+    shared_.server_error = std::move(what);
+    io_.stop();
+  }
+
+  PingShared& shared_;
+  ::asio::io_context io_{1};
+  Udp::socket socket_;
+  Udp::endpoint from_;
+  std::array<std::byte, 2048> buffer_{};
+};
+
 void tcp_ping_client(PingShared& shared, int fd, std::size_t total) {
   PingCheck check;
   std::array<std::byte, kPingSize> pong{};
@@ -1576,6 +1667,14 @@ std::optional<PingSample> run_ping(Transport t, const Options& o, std::size_t se
       return std::nullopt;
 #endif
     }
+    case Transport::udp_asio:
+      return measure_ping(
+          o, server_cpu,
+          [&](PingShared& s) {
+            while (s.port.load() == 0) std::this_thread::yield();
+            UdpAsioPingClient(s, s.port.load(), total).run();
+          },
+          [&](PingShared& s) { UdpAsioPingServer(s).run(); });
     case Transport::udp_gso:
       return std::nullopt;
   }
@@ -1658,7 +1757,8 @@ void print_table(const std::vector<Row>& rows) {
         tx.push_back(s.tx_ns);
         rx.push_back(s.rx_ns);
       }
-      const bool reliable = r.transport != Transport::udp && r.transport != Transport::udp_gso;
+      const bool reliable = r.transport != Transport::udp && r.transport != Transport::udp_gso &&
+                            r.transport != Transport::udp_asio;
       std::printf("| | | | %s | %s | %s | %s | %s | %s |\n", cell("%.2f", r.goodput()).c_str(), runs.c_str(),
                   cell("%.2fx", udp_row ? r.goodput() / udp_row->goodput() : NAN).c_str(),
                   reliable ? "all, checked" : (cell("%.1f%%", median(delivered)) + " (rest lost)").c_str(),
@@ -1700,7 +1800,7 @@ void print_usage(const char* argv0) {
       "  --runs          repetitions, transports interleaved within each; medians are shown (default 3)\n"
       "  --roundtrips    ping-pong: round trips measured per transport, placement and run (default 10000)\n"
       "  --warmup        ping-pong: round trips before those, not measured (default 1000)\n"
-      "  --transports    of rudp_asio,rudp_own_loop,udp,udp_gso,tcp,enet (default all)\n"
+      "  --transports    of rudp_asio,rudp_own_loop,udp,udp_gso,udp_asio,tcp,enet (default all)\n"
       "  --workloads     of bulk,ping-pong (default both)\n"
       "  --bulk-profile  rudp's profile for bulk: tcp_friendly (default), fast, realtime\n"
       "  --ping-profile  rudp's profile for ping-pong: fast (default), tcp_friendly, realtime\n"
@@ -1781,7 +1881,9 @@ int main(int argc, char** argv) {
 
   std::vector<Row> rows;
   if (o.bulk) {
-    for (const Transport t : transports) rows.push_back({.transport = t, .workload = Workload::bulk});
+    for (const Transport t : transports) {
+      if (t != Transport::udp_asio) rows.push_back({.transport = t, .workload = Workload::bulk});
+    }
   }
   if (o.ping_pong) {
     for (const std::size_t cpu : {std::size_t{0}, std::size_t{1}}) {
