@@ -159,6 +159,7 @@ class Connection {
   bool app_limited_ = true;  // the last ack-eliciting packet left with nothing more to send
   AckTracker acks_;
   SentPackets sent_;
+  std::vector<ChunkRef> spare_chunks_;  // an acknowledged packet's chunk list, emptied, for the next packet's
   Outbox out_;
   Receipts receipts_;
   Inbox inbox_;
