@@ -71,15 +71,31 @@ namespace detail {
 // How many completions an endpoint posted whose handlers have not run yet.
 using CompletionCount = std::shared_ptr<std::atomic<std::uint32_t>>;
 
-// A pending operation's completion handler, type-erased; completed once,
-// through the handler's associated executor, never inside the call that
-// started the operation, and counted in the endpoint's CompletionCount until
-// the handler runs.
-template <class T>
-class Pending {
+// A finished operation's completion handler and its result, type-erased;
+// run once, through the handler's associated executor, never inside the
+// call that started the operation.
+class Completion {
  public:
-  virtual ~Pending() = default;
-  virtual void complete(std::error_code ec, T value) = 0;
+  virtual ~Completion() = default;
+  /// Posts the handler; counted in the endpoint's CompletionCount until it runs.
+  virtual void post() = 0;
+  /// Runs the handler at once when its executor is the one running (the
+  /// endpoint's, from one of the endpoint's own handlers), else posts it.
+  virtual void dispatch() = 0;
+};
+
+// A pending operation: the result is set when it finishes.
+template <class T>
+class Pending : public Completion {
+ public:
+  void set_result(std::error_code ec, T value) {
+    ec_ = ec;
+    value_ = std::move(value);
+  }
+
+ protected:
+  std::error_code ec_;
+  T value_{};
 };
 
 template <class T, class Handler, class Executor>
@@ -89,11 +105,19 @@ class PendingOf final : public Pending<T> {
       : handler_(std::move(handler)),
         work_(::asio::make_work_guard(::asio::get_associated_executor(handler_, fallback))),
         queued_(std::move(queued)) {}
-  void complete(std::error_code ec, T value) override {
+  void post() override {
     auto executor = work_.get_executor();
     queued_->fetch_add(1, std::memory_order_relaxed);
-    ::asio::post(executor, [handler = std::move(handler_), ec, value = std::move(value), queued = queued_]() mutable {
+    ::asio::post(executor, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_),
+                            queued = queued_]() mutable {
       queued->fetch_sub(1, std::memory_order_relaxed);
+      std::move(handler)(ec, std::move(value));
+    });
+    work_.reset();
+  }
+  void dispatch() override {
+    auto executor = work_.get_executor();
+    ::asio::dispatch(executor, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_)]() mutable {
       std::move(handler)(ec, std::move(value));
     });
     work_.reset();
@@ -193,6 +217,9 @@ class Endpoint {
   /// asynchronous operations see to it themselves: each posts one drive()
   /// (one for all the operations started before it runs), so what they queue
   /// leaves together, after the completion handlers already queued have run.
+  /// Operations that complete on the socket's or the timer's account have
+  /// their handlers run by the endpoint's own handler, before it sends (see
+  /// endpoint.cpp), so replies they make leave with it.
   void drive();
   /// The socket's batches and datagrams so far.
   const IoStats& io_stats() const noexcept { return io_stats_; }
@@ -232,6 +259,11 @@ class Endpoint {
   void start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<std::byte> b, MessageInfo* info);
   void start_close(PendingPtr<CloseReason> op, ConnectionHandle c);
 
+  template <class T>
+  void finish(PendingPtr<T> op, std::error_code ec, T value);
+  template <class Body>
+  void handle(const std::shared_ptr<bool>& alive, Body&& body);
+
   void wait_readable();
   void read_datagrams();
   void schedule_drive();  // drive() once the handlers queued now, and those they queue, have run
@@ -260,6 +292,8 @@ class Endpoint {
   bool drive_scheduled_ = false;  // a drive() is posted and has not run yet
   unsigned drive_deferrals_ = 0;  // times in a row the posted drive() waited for completion handlers
   detail::CompletionCount completions_queued_ = std::make_shared<std::atomic<std::uint32_t>>(0);
+  bool in_handler_ = false;  // one of the endpoint's own handlers is running (handle())
+  std::vector<std::unique_ptr<detail::Completion>> ready_;  // finished there, to run before it sends
   std::map<ConnectionHandle, ConnectionOps> ops_;
   std::deque<ConnectionHandle> accepted_;  // accepted, not yet handed to async_accept
   std::deque<PendingPtr<ConnectionHandle>> accepts_;

@@ -11,6 +11,15 @@
 // with the acknowledgements of what they answer, and operations started in a
 // row, or each from the previous one's handler, leave in one batch instead of
 // one syscall each.
+//
+// The socket's, the timer's and the writability wait's handlers go through
+// handle(): the operations they finish (a message received, a connection
+// accepted) have their completion handlers run there, once the core has been
+// fed, and so do the operations those handlers start that finish at once (a
+// send the core takes, a message already waiting), up to kMaxInline; then one
+// drive() sends what they all queued. A handler runs only after the call
+// that started its operation returned, as asio requires, without a trip
+// through the scheduler; one on another executor (a strand) is posted there.
 #include "rudp/asio.hpp"
 
 #include "rudp/asio/address_conversion.hpp"
@@ -33,6 +42,12 @@ constexpr std::size_t kReceiveBatch = 16;
 // run first: about the messages that leave in one batch when an application
 // sends each from the previous one's handler.
 constexpr unsigned kMaxDriveDeferrals = 64;
+// Completion handlers one handle() runs at most: enough for a message, the
+// reply to it and the next receive. Those beyond are posted and the drive
+// waits for them, as for operations started elsewhere: a long chain (a bulk
+// receiver's) then batches as before (with 64 run here, bulk goodput fell
+// about 9%; with 8, about 5%).
+constexpr std::size_t kMaxInline = 8;
 
 }  // namespace
 
@@ -82,9 +97,15 @@ Endpoint::Endpoint(const executor_type& executor, ::asio::ip::udp::socket socket
 
 Endpoint::~Endpoint() {
   *alive_ = false;
+  // Destroyed from a completion handler that handle() ran: the others it
+  // had yet to run are posted (the one running was taken out of ready_).
+  in_handler_ = false;
+  for (auto& op : ready_) {
+    if (op) op->post();
+  }
   const std::error_code aborted = ::asio::error::operation_aborted;
   for (auto& [handle, ops] : ops_) fail_all(ops, aborted);
-  for (auto& accept : accepts_) accept->complete(aborted, {});
+  for (auto& accept : accepts_) finish(std::move(accept), aborted, {});
 }
 
 UdpEndpoint Endpoint::local_endpoint() const { return socket_.local_endpoint(); }
@@ -92,13 +113,46 @@ UdpEndpoint Endpoint::local_endpoint() const { return socket_.local_endpoint(); 
 // The core's clock starts when the endpoint does; steady_clock never goes back.
 Instant Endpoint::now() const noexcept { return Instant{std::chrono::steady_clock::now() - epoch_}; }
 
+template <class T>
+void Endpoint::finish(PendingPtr<T> op, std::error_code ec, T value) {
+  op->set_result(ec, std::move(value));
+  if (in_handler_ && ready_.size() < kMaxInline) {
+    ready_.push_back(std::move(op));
+  } else {
+    op->post();
+  }
+}
+
+// Runs `body` as one of the endpoint's own handlers, then the completion
+// handlers of what finished (see the top of the file), then drive(). Stops
+// at once if one of them destroyed the endpoint.
+template <class Body>
+void Endpoint::handle(const std::shared_ptr<bool>& alive, Body&& body) {
+  in_handler_ = true;
+  body();
+  for (std::size_t i = 0; i < ready_.size(); ++i) {
+    const std::unique_ptr<detail::Completion> op = std::move(ready_[i]);
+    op->dispatch();
+    if (!*alive) return;
+  }
+  ready_.clear();
+  in_handler_ = false;
+  // Handlers posted beyond kMaxInline may queue more: the drive waits for them.
+  if (completions_queued_->load(std::memory_order_relaxed) > 0) {
+    schedule_drive();
+  } else {
+    drive();
+  }
+}
+
 void Endpoint::wait_readable() {
   socket_.async_wait(::asio::socket_base::wait_read, [this, alive = alive_](std::error_code ec) {
     if (!*alive || ec) return;
-    read_datagrams();
-    dispatch_events();
-    schedule_drive();
-    wait_readable();
+    handle(alive, [this] {
+      read_datagrams();
+      dispatch_events();
+    });
+    if (*alive) wait_readable();
   });
 }
 
@@ -138,7 +192,7 @@ void Endpoint::drive() {
 }
 
 void Endpoint::schedule_drive() {
-  if (drive_scheduled_) return;
+  if (drive_scheduled_ || in_handler_) return;  // handle() ends with a drive()
   drive_scheduled_ = true;
   ::asio::post(executor_, [this, alive = alive_] {
     if (!*alive) return;
@@ -172,7 +226,7 @@ void Endpoint::flush() {
         socket_.async_wait(::asio::socket_base::wait_write, [this, alive = alive_](std::error_code ec) {
           if (!*alive || ec) return;
           writing_wait_ = false;
-          drive();
+          handle(alive, [] {});
         });
       }
       return;
@@ -203,8 +257,10 @@ void Endpoint::arm_timer() {
   timer_.async_wait([this, alive = alive_](std::error_code ec) {
     if (!*alive || ec) return;
     timer_armed_ = false;
-    core_.handle_timeout(now());
-    drive();
+    handle(alive, [this] {
+      core_.handle_timeout(now());
+      dispatch_events();
+    });
   });
 }
 
@@ -216,13 +272,13 @@ void Endpoint::dispatch_events() {
           if constexpr (std::is_same_v<E, Connected>) {
             if (e.incoming) {
               if (!accepts_.empty()) {
-                accepts_.front()->complete({}, e.connection);
+                finish(std::move(accepts_.front()), {}, e.connection);
                 accepts_.pop_front();
               } else {
                 accepted_.push_back(e.connection);
               }
             } else if (auto it = ops_.find(e.connection); it != ops_.end() && it->second.connect) {
-              std::exchange(it->second.connect, nullptr)->complete({}, e.connection);
+              finish(std::exchange(it->second.connect, nullptr), {}, e.connection);
             }
           } else if constexpr (std::is_same_v<E, Readable> || std::is_same_v<E, PeerFinished>) {
             if (auto it = ops_.find(e.connection); it != ops_.end()) try_receives(e.connection, it->second);
@@ -236,10 +292,10 @@ void Endpoint::dispatch_events() {
             // The ACK of the peer's FIN leaves before the close completes: a
             // program may exit in its completion handler.
             flush();
-            if (ops.close) std::exchange(ops.close, nullptr)->complete({}, e.reason);
+            if (ops.close) finish(std::exchange(ops.close, nullptr), {}, e.reason);
             // A connect that never completed failed its handshake.
             if (ops.connect && e.reason == CloseReason::handshake_timeout) {
-              std::exchange(ops.connect, nullptr)->complete(make_error_code(std::errc::timed_out), {});
+              finish(std::exchange(ops.connect, nullptr), make_error_code(std::errc::timed_out), {});
             }
             fail_all(ops, make_error_code(errc::connection_closed));
           }
@@ -249,12 +305,12 @@ void Endpoint::dispatch_events() {
 }
 
 void Endpoint::fail_all(ConnectionOps& ops, std::error_code ec) {
-  if (ops.connect) std::exchange(ops.connect, nullptr)->complete(ec, {});
-  for (auto& s : ops.sends) s.op->complete(ec, 0);
+  if (ops.connect) finish(std::exchange(ops.connect, nullptr), ec, {});
+  for (auto& s : ops.sends) finish(std::move(s.op), ec, std::size_t{0});
   ops.sends.clear();
-  for (auto& r : ops.receives) r.op->complete(ec, 0);
+  for (auto& r : ops.receives) finish(std::move(r.op), ec, std::size_t{0});
   ops.receives.clear();
-  if (ops.close) std::exchange(ops.close, nullptr)->complete(ec, CloseReason::aborted);
+  if (ops.close) finish(std::exchange(ops.close, nullptr), ec, CloseReason::aborted);
 }
 
 void Endpoint::try_sends(ConnectionHandle c, ConnectionOps& ops) {
@@ -262,7 +318,7 @@ void Endpoint::try_sends(ConnectionHandle c, ConnectionOps& ops) {
     SendWait& s = ops.sends.front();
     const std::error_code ec = core_.send_message(c, s.message, s.options);
     if (ec == errc::would_block) return;  // Writable comes back
-    s.op->complete(ec, ec ? 0 : s.message.size());
+    finish(std::move(s.op), ec, ec ? std::size_t{0} : s.message.size());
     ops.sends.pop_front();
   }
 }
@@ -274,7 +330,7 @@ void Endpoint::try_receives(ConnectionHandle c, ConnectionOps& ops) {
     const auto n = core_.receive_message(c, r.buffer);
     if (!n && n.error() == errc::would_block) return;
     if (n && r.info && info) *r.info = *info;
-    r.op->complete(n.error(), n.value_or(0));
+    finish(std::move(r.op), n.error(), n.value_or(0));
     ops.receives.pop_front();
   }
 }
@@ -282,7 +338,7 @@ void Endpoint::try_receives(ConnectionHandle c, ConnectionOps& ops) {
 void Endpoint::start_connect(PendingPtr<ConnectionHandle> op, const UdpEndpoint& to, const ConnectionConfig& config) {
   const auto handle = core_.connect(now(), to_address(to), config);
   if (!handle) {
-    op->complete(handle.error(), {});
+    finish(std::move(op), handle.error(), {});
     return;
   }
   ops_[*handle].connect = std::move(op);
@@ -292,7 +348,7 @@ void Endpoint::start_connect(PendingPtr<ConnectionHandle> op, const UdpEndpoint&
 void Endpoint::start_accept(PendingPtr<ConnectionHandle> op) {
   core_.set_accept_incoming(true);
   if (!accepted_.empty()) {
-    op->complete({}, accepted_.front());
+    finish(std::move(op), {}, accepted_.front());
     accepted_.pop_front();
     return;
   }
@@ -317,7 +373,7 @@ void Endpoint::start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::s
   if (const auto it = ops_.find(c); it == ops_.end() || it->second.sends.empty()) {
     const std::error_code ec = core_.send_message(c, m, o);
     if (ec != errc::would_block) {
-      op->complete(ec, ec ? 0 : m.size());
+      finish(std::move(op), ec, ec ? std::size_t{0} : m.size());
       schedule_drive();
       return;
     }
@@ -336,7 +392,7 @@ void Endpoint::start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std
     const auto n = core_.receive_message(c, b);
     if (n || n.error() != errc::would_block) {
       if (n && info && next) *info = *next;
-      op->complete(n.error(), n.value_or(0));
+      finish(std::move(op), n.error(), n.value_or(0));
       schedule_drive();
       return;
     }
@@ -350,7 +406,7 @@ void Endpoint::start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std
 
 void Endpoint::start_close(PendingPtr<CloseReason> op, ConnectionHandle c) {
   if (const auto ec = core_.close(c)) {
-    op->complete(ec, CloseReason::aborted);
+    finish(std::move(op), ec, CloseReason::aborted);
     return;
   }
   ops_[c].close = std::move(op);
