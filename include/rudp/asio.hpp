@@ -269,7 +269,7 @@ class Endpoint {
   void schedule_drive();  // drive() once the handlers queued now, and those they queue, have run
   void flush();
   void arm_timer();
-  void dispatch_events();
+  bool dispatch_events();  // false when the core had no event
   void try_sends(ConnectionHandle c, ConnectionOps& ops);
   void try_receives(ConnectionHandle c, ConnectionOps& ops);
   void fail_all(ConnectionOps& ops, std::error_code ec);

@@ -406,7 +406,8 @@ std::size_t BatchIo::build_messages(std::span<const OutgoingDatagram> datagrams,
 int BatchIo::send_messages(std::size_t count) noexcept {
   const int fd = socket_->native_handle();
 #if defined(__linux__)
-  while (mmsg_.load(std::memory_order_relaxed)) {
+  // One message goes by sendmsg, which costs the kernel less than a batch of one.
+  while (count > 1 && mmsg_.load(std::memory_order_relaxed)) {
     const int n = ::sendmmsg(fd, scratch_->headers.data(), static_cast<unsigned int>(count), MSG_DONTWAIT);
     if (n >= 0) return n;
     if (errno == EINTR) continue;

@@ -186,8 +186,7 @@ void Endpoint::read_datagrams() {
 
 void Endpoint::drive() {
   flush();
-  dispatch_events();
-  flush();  // the operations completed above may have queued more
+  if (dispatch_events()) flush();  // the operations completed may have queued more
   arm_timer();
 }
 
@@ -264,8 +263,10 @@ void Endpoint::arm_timer() {
   });
 }
 
-void Endpoint::dispatch_events() {
+bool Endpoint::dispatch_events() {
+  bool any = false;
   while (auto event = core_.poll_event()) {
+    any = true;
     std::visit(
         [&](const auto& e) {
           using E = std::decay_t<decltype(e)>;
@@ -302,6 +303,7 @@ void Endpoint::dispatch_events() {
         },
         *event);
   }
+  return any;
 }
 
 void Endpoint::fail_all(ConnectionOps& ops, std::error_code ec) {
