@@ -150,9 +150,9 @@ void Endpoint::wait_readable() {
     if (!*alive || ec) return;
     handle(alive, [this] {
       read_datagrams();
+      wait_readable();  // once the socket is drained, before the completion handlers run
       dispatch_events();
     });
-    if (*alive) wait_readable();
   });
 }
 

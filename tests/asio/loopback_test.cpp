@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -394,6 +395,35 @@ TEST_CASE("asio: an endpoint destroyed in one of its completion handlers still c
   CHECK_FALSE(*sent);
   CHECK_FALSE(*first);
   CHECK(*second == ::asio::error::operation_aborted);
+}
+
+TEST_CASE("asio: a completion handler that throws leaves through run and the endpoint carries on", "[asio]") {
+  // The endpoint runs such a handler itself, from its socket's handler, by
+  // asio::dispatch: the exception must reach the caller of run() and leave
+  // the endpoint as it was, as when asio runs a handler it was posted.
+  EchoPair pair(make_config(Profile::fast));
+  pair.round_trips(2);
+  std::optional<std::error_code> sent;
+  pair.client->async_send(*pair.client_connection, bytes_of("ping"), {}, [&](std::error_code ec, std::size_t) {
+    sent = ec;
+  });
+  pair.client->async_receive(*pair.client_connection, pair.client_buffer, nullptr,
+                             [](std::error_code, std::size_t) { throw std::runtime_error("from a handler"); });
+  bool thrown = false;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!thrown && std::chrono::steady_clock::now() < deadline) {
+    try {
+      pair.io.run_one_for(100ms);
+    } catch (const std::runtime_error&) {
+      thrown = true;
+    }
+  }
+  REQUIRE(thrown);
+  // The send's handler, which was to run after the one that threw, still
+  // runs, and the connection still carries messages both ways.
+  pair.run_until([&] { return sent.has_value(); });
+  CHECK_FALSE(*sent);
+  pair.round_trips(3);
 }
 
 TEST_CASE("asio: sends beyond the send buffer wait and keep their order with those the core took at once", "[asio]") {
