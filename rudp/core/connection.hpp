@@ -5,6 +5,9 @@
 // credit-based flow control, graceful and abortive close, and its timers.
 // It knows nothing of the endpoint: the endpoint hands it parsed packets and
 // the time, and collects its datagrams and events.
+// connection.cpp defines its construction, input, timers, congestion control,
+// commands and queries; connection_output.cpp its output: what may be sent,
+// the packets poll_transmit builds, and poll_event.
 #pragma once
 
 #include <cstddef>
