@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <array>
 
-#include "rudp/core/connection_detail.hpp"
+#include "rudp/core/delivery_mode.hpp"
 #include "rudp/overloaded.hpp"
 #include "rudp/wire/limits.hpp"
 
@@ -199,8 +199,7 @@ RecvQueue& Connection::recv_queue(ChannelId channel) {
 }
 
 void Connection::on_data(Instant now, const wire::DataFrame& frame) {
-  const bool reliable = frame.mode == DeliveryMode::reliable_ordered || frame.mode == DeliveryMode::reliable_unordered;
-  if (!reliable) {
+  if (!reliable(frame.mode)) {
     // The peer's direction is closed: unreliable data sent before its FIN
     // and overtaken by it is dropped.
     if (peer_fin_) return;

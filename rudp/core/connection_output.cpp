@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "rudp/assert.hpp"
-#include "rudp/core/connection_detail.hpp"
+#include "rudp/core/delivery_mode.hpp"
 #include "rudp/wire/limits.hpp"
 
 namespace rudp::core {

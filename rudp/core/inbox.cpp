@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "rudp/core/delivery_mode.hpp"
+
 namespace rudp::core {
 
 bool Inbox::charge(std::uint64_t cost) noexcept {
@@ -29,8 +31,7 @@ bool Inbox::push_unreliable(std::vector<std::byte> bytes, ChannelId channel, Del
 void Inbox::finish_read() {
   const Delivered& front = ready_.front();
   consumed_ += front.cost;
-  const bool reliable = front.mode == DeliveryMode::reliable_ordered || front.mode == DeliveryMode::reliable_unordered;
-  if (!reliable) unreliable_held_ -= front.bytes.size() + kDeliveredOverhead;
+  if (!reliable(front.mode)) unreliable_held_ -= front.bytes.size() + kDeliveredOverhead;
   ready_.pop_front();
   read_offset_ = 0;
 }

@@ -4,14 +4,11 @@
 #include <algorithm>
 
 #include "rudp/assert.hpp"
+#include "rudp/core/delivery_mode.hpp"
 #include "rudp/wire/limits.hpp"
 
 namespace rudp::core {
 namespace {
-
-bool reliable(DeliveryMode mode) noexcept {
-  return mode == DeliveryMode::reliable_ordered || mode == DeliveryMode::reliable_unordered;
-}
 
 bool late(const std::optional<Instant>& deadline, Instant now, Duration one_way) noexcept {
   return deadline && now + one_way > *deadline;
