@@ -2,7 +2,6 @@
 #include "rudp/core/connection.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include "rudp/core/delivery_mode.hpp"
 #include "rudp/overloaded.hpp"
