@@ -178,7 +178,7 @@ TEST_CASE("EINTR is retried, not reported", "[asio]") {
   fault::reset();
 }
 
-TEST_CASE("a send buffer that fills part-way: what left is counted; a full one is would_block", "[asio]") {
+TEST_CASE("a send buffer that fills part-way counts what left and a full one is would_block", "[asio]") {
   ::asio::io_context io;
   fault::reset();
   Peer sender(io, kLoopback, {.gso = false});

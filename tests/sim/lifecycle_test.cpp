@@ -292,7 +292,7 @@ TEST_CASE("a 10-second outage: the RTO backs off and the transfer recovers", "[s
   CHECK_FALSE(pair.client_closed().has_value());
 }
 
-TEST_CASE("the idle timeout closes a silent connection; keepalive prevents it", "[sim][flow]") {
+TEST_CASE("the idle timeout closes a silent connection and keepalive prevents it", "[sim][flow]") {
   ConnectionConfig idle;
   idle.idle_timeout = 5s;
   {

@@ -40,7 +40,7 @@ std::vector<T> contents(const Ring<T>& ring) {
 
 }  // namespace
 
-TEST_CASE("Ring: allocates on the first push; once empty keeps only its first buffer", "[core]") {
+TEST_CASE("Ring: allocates on the first push and once empty keeps only its first buffer", "[core]") {
   Ring<std::uint64_t> ring;
   CHECK(ring.empty());
   CHECK(ring.capacity() == 0u);
@@ -167,7 +167,7 @@ TEST_CASE("Ring: iterators work with the standard algorithms", "[core]") {
   CHECK(std::is_sorted(ring.begin(), ring.end()));
 }
 
-TEST_CASE("Ring: erase_if keeps the order of the rest; resize grows and shrinks", "[core]") {
+TEST_CASE("Ring: erase_if keeps the order of the rest and resize grows and shrinks", "[core]") {
   Ring<int> ring;
   for (int i = 0; i < 10; ++i) ring.push_back(i);
   ring.pop_front();

@@ -256,7 +256,7 @@ TEST_CASE("SendQueue: only chunks neither acknowledged nor queued already are re
   }
 }
 
-TEST_CASE("SendQueue: acknowledgements free what they cover; all_acked once everything is", "[core]") {
+TEST_CASE("SendQueue: acknowledgements free what they cover and all_acked holds once everything is", "[core]") {
   SendQueue queue(0);
   Receipts receipts;
   queue.push(pattern(300), reliable_ordered(), 100);  // chunks 0..2

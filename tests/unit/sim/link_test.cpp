@@ -490,7 +490,7 @@ TEST_CASE("turning one impairment on leaves the others' choices alone", "[sim]")
   CHECK(differ == 0);
 }
 
-TEST_CASE("set_config makes an outage and ends it; datagrams in flight keep their schedule", "[sim]") {
+TEST_CASE("set_config makes an outage and ends it while datagrams in flight keep their schedule", "[sim]") {
   const std::uint64_t seed = GENERATE(as<std::uint64_t>{}, 1, 2, 3);
   CAPTURE(seed);
   LinkConfig config;
