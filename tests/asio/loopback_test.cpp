@@ -375,6 +375,30 @@ TEST_CASE("asio: an operation started in a completion handler never completes in
   pair.run_until([&] { return ran == 3; });
 }
 
+TEST_CASE("asio: a completion handler bound to a strand runs on that strand", "[asio]") {
+  // The endpoint runs the handlers of what its socket's handler finished
+  // itself only when their executor is the one running; a handler bound to a
+  // strand must still run inside the strand.
+  EchoPair pair(make_config(Profile::fast));
+  pair.round_trips(2);
+  auto strand = ::asio::make_strand(pair.io);
+  int ran = 0;
+  pair.client->async_send(*pair.client_connection, bytes_of("ping"), {},
+                          ::asio::bind_executor(strand, [&](std::error_code ec, std::size_t) {
+                            CHECK_FALSE(ec);
+                            CHECK(strand.running_in_this_thread());
+                            ++ran;
+                          }));
+  pair.client->async_receive(*pair.client_connection, pair.client_buffer, nullptr,
+                             ::asio::bind_executor(strand, [&](std::error_code ec, std::size_t n) {
+                               CHECK_FALSE(ec);
+                               CHECK(strand.running_in_this_thread());
+                               CHECK(text(std::span(pair.client_buffer).first(n)) == "ping");
+                               ++ran;
+                             }));
+  pair.run_until([&] { return ran == 2; });
+}
+
 TEST_CASE("asio: an endpoint destroyed in one of its completion handlers still completes the others", "[asio]") {
   EchoPair pair(make_config(Profile::fast));
   pair.round_trips(2);
