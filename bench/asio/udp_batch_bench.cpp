@@ -16,7 +16,6 @@
 // machine this runs on may be shared. Exits non-zero if a datagram of the
 // wrong size arrives.
 #include <poll.h>
-#include <pthread.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -28,13 +27,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/options.hpp"
+#include "common/thread_clock.hpp"
 #include "rudp/asio/batch_io.hpp"
 
 namespace {
@@ -43,6 +42,7 @@ using udp = ::asio::ip::udp;
 using rudp::asio::BatchIo;
 using rudp::asio::BatchOptions;
 using rudp::asio::OutgoingDatagram;
+using rudp::bench::thread_cpu_seconds;
 
 struct Options {
   double seconds = 2.0;
@@ -84,14 +84,6 @@ struct Counters {
   std::atomic<std::uint64_t> calls{0};
   std::atomic<std::uint64_t> wrong_size{0};
 };
-
-double thread_cpu_seconds(std::thread& t) {
-  ::clockid_t clock;
-  if (::pthread_getcpuclockid(t.native_handle(), &clock) != 0) return 0;
-  ::timespec ts{};
-  ::clock_gettime(clock, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 void wait_readable(int fd) {
   ::pollfd p{};

@@ -7,7 +7,8 @@
 #include <sched.h>
 
 #include <asio/steady_timer.hpp>
-#include <ctime>
+
+#include "common/thread_clock.hpp"
 
 namespace rudp::bench::loopback {
 
@@ -39,14 +40,6 @@ void pin(std::size_t cpu) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
-}
-
-double thread_cpu_seconds(std::thread& t) {
-  ::clockid_t clock;
-  if (::pthread_getcpuclockid(t.native_handle(), &clock) != 0) return 0;
-  ::timespec ts{};
-  ::clock_gettime(clock, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 double median(std::vector<double> v) {

@@ -153,7 +153,6 @@ void run_guarded(::asio::io_context& io, Clock::duration limit);
 int cpu_count();
 // Pins the calling thread to `cpu` (or to CPU 0 on a one-CPU machine).
 void pin(std::size_t cpu);
-double thread_cpu_seconds(std::thread& t);
 
 double median(std::vector<double> v);
 double percentile(std::vector<double> v, double p);
