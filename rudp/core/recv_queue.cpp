@@ -126,23 +126,21 @@ ChunkVerdict RecvQueue::on_chunk(const wire::DataFrame& frame, Inbox& inbox) {
   if (first + frame.fragment_count > first_missing_ + wire::kMaxReliableSpan) return ChunkVerdict::violation;
   if (!fits_neighbours(frame)) return ChunkVerdict::violation;
   if (!inbox.charge(chunk_cost(frame.payload.size()))) return ChunkVerdict::violation;
-  // The common case, a whole message in one chunk that may be delivered at
-  // once (the next in order, or unordered), goes straight to the inbox.
   if (frame.fragment_count == 1 && (frame.sequence == floor_ || frame.mode == DeliveryMode::reliable_unordered)) {
+    // The common case, a whole message in one chunk that may be delivered at
+    // once (the next in order, or unordered), goes straight to the inbox.
     inbox.push(Delivered{std::vector<std::byte>(frame.payload.begin(), frame.payload.end()), channel_, frame.mode,
                          chunk_cost(frame.payload.size())});
     mark_done(frame.sequence, 1);
-    const bool ok = advance(inbox);
-    note_arrivals();
-    return ok ? ChunkVerdict::accepted : ChunkVerdict::violation;
-  }
-  pending_.emplace(frame.sequence, Piece{frame.fragment_index, frame.fragment_count, frame.mode,
-                                         std::vector<std::byte>(frame.payload.begin(), frame.payload.end())});
-  if (frame.fragment_count > 1) ++arrived_[first];
-  if (frame.mode == DeliveryMode::reliable_unordered) {
-    bool consistent = true;
-    if (complete(first, frame.fragment_count, consistent)) deliver(first, frame.fragment_count, inbox);
-    if (!consistent) return ChunkVerdict::violation;
+  } else {
+    pending_.emplace(frame.sequence, Piece{frame.fragment_index, frame.fragment_count, frame.mode,
+                                           std::vector<std::byte>(frame.payload.begin(), frame.payload.end())});
+    if (frame.fragment_count > 1) ++arrived_[first];
+    if (frame.mode == DeliveryMode::reliable_unordered) {
+      bool consistent = true;
+      if (complete(first, frame.fragment_count, consistent)) deliver(first, frame.fragment_count, inbox);
+      if (!consistent) return ChunkVerdict::violation;
+    }
   }
   const bool ok = advance(inbox);
   note_arrivals();
