@@ -28,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -101,31 +102,54 @@ class Pending : public Completion {
 template <class T, class Handler, class Executor>
 class PendingOf final : public Pending<T> {
  public:
-  PendingOf(Handler handler, const Executor& fallback, CompletionCount queued)
+  using HandlerExecutor = ::asio::associated_executor_t<Handler, Executor>;
+
+  PendingOf(Handler handler, const Executor& own, CompletionCount queued)
       : handler_(std::move(handler)),
-        work_(::asio::make_work_guard(::asio::get_associated_executor(handler_, fallback))),
-        queued_(std::move(queued)) {}
+        executor_(::asio::get_associated_executor(handler_, own)),
+        own_(is_own(executor_, own)),
+        queued_(std::move(queued)) {
+    // The endpoint's socket always has a wait pending on its own executor,
+    // which keeps that one's io_context running: only another needs work.
+    if (!own_) work_.emplace(executor_);
+  }
   void post() override {
-    auto executor = work_.get_executor();
     queued_->fetch_add(1, std::memory_order_relaxed);
-    ::asio::post(executor, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_),
-                            queued = queued_]() mutable {
+    ::asio::post(executor_, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_),
+                             queued = queued_]() mutable {
       queued->fetch_sub(1, std::memory_order_relaxed);
       std::move(handler)(ec, std::move(value));
     });
     work_.reset();
   }
   void dispatch() override {
-    auto executor = work_.get_executor();
-    ::asio::dispatch(executor, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_)]() mutable {
+    // Called from one of the endpoint's own handlers: on its executor, the
+    // handler runs here, as asio::dispatch would run it, without the trip
+    // through the type-erased executor; an exception it throws leaves to the
+    // caller, who passes it on to run() (see Endpoint::handle).
+    if (own_) {
+      std::move(handler_)(this->ec_, std::move(this->value_));
+      return;
+    }
+    ::asio::dispatch(executor_, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_)]() mutable {
       std::move(handler)(ec, std::move(value));
     });
     work_.reset();
   }
 
  private:
+  static bool is_own(const HandlerExecutor& executor, const Executor& own) noexcept {
+    if constexpr (std::is_same_v<HandlerExecutor, Executor>) {
+      return executor == own;
+    } else {
+      return false;
+    }
+  }
+
   Handler handler_;
-  ::asio::executor_work_guard<::asio::associated_executor_t<Handler, Executor>> work_;
+  HandlerExecutor executor_;
+  bool own_;
+  std::optional<::asio::executor_work_guard<HandlerExecutor>> work_;
   CompletionCount queued_;
 };
 

@@ -16,8 +16,9 @@
 //   once (a send the core takes, a message already waiting), up to
 //   kMaxInline; then one drive() sends what they all queued. A handler runs
 //   only after the call that started its operation returned, as asio
-//   requires, without a trip through the scheduler; one on another executor
-//   (a strand) is posted there.
+//   requires, without a trip through the scheduler: one on the endpoint's
+//   executor is called directly (as asio::dispatch would call it), one on
+//   another executor (a strand) is dispatched to it.
 // - Operations started anywhere else post one drive(), which runs after the
 //   completion handlers already queued and waits (a bounded number of times)
 //   for those they queue in turn, as does the drive() of a handle() whose
@@ -28,6 +29,7 @@
 #include "rudp/asio/batch_io.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace rudp::asio {
 namespace {
@@ -132,19 +134,29 @@ template <class Body>
 void Endpoint::handle(const std::shared_ptr<bool>& alive, Body&& body) {
   in_handler_ = true;
   body();
+  // As when asio runs a handler inline, one that throws does not stop the
+  // others: the first exception leaves through run() once this handler is done.
+  std::exception_ptr thrown;
   for (std::size_t i = 0; i < ready_.size(); ++i) {
     const std::unique_ptr<detail::Completion> op = std::move(ready_[i]);
-    op->dispatch();
-    if (!*alive) return;
+    try {
+      op->dispatch();
+    } catch (...) {
+      if (!thrown) thrown = std::current_exception();
+    }
+    if (!*alive) break;
   }
-  ready_.clear();
-  in_handler_ = false;
-  // Handlers posted beyond kMaxInline may queue more: the drive waits for them.
-  if (completions_queued_->load(std::memory_order_relaxed) > 0) {
-    schedule_drive();
-  } else {
-    drive();
+  if (*alive) {
+    ready_.clear();
+    in_handler_ = false;
+    // Handlers posted beyond kMaxInline may queue more: the drive waits for them.
+    if (completions_queued_->load(std::memory_order_relaxed) > 0) {
+      schedule_drive();
+    } else {
+      drive();
+    }
   }
+  if (thrown) std::rethrow_exception(thrown);
 }
 
 void Endpoint::wait_readable() {

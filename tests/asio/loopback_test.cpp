@@ -399,6 +399,36 @@ TEST_CASE("asio: a completion handler bound to a strand runs on that strand", "[
   pair.run_until([&] { return ran == 2; });
 }
 
+TEST_CASE("asio: a completion handler bound to another io_context keeps that one running until it has run",
+          "[asio]") {
+  // The endpoint tracks work only on executors other than its own (its
+  // socket's wait keeps its own io_context running). Without that, the other
+  // io_context would find no work and stop before the handler reached it.
+  EchoPair pair(make_config(Profile::fast));
+  pair.round_trips(2);
+  ::asio::io_context other;
+  bool ran = false;
+  pair.client->async_receive(*pair.client_connection, pair.client_buffer, nullptr,
+                             ::asio::bind_executor(other, [&](std::error_code ec, std::size_t n) {
+                               CHECK_FALSE(ec);
+                               CHECK(other.get_executor().running_in_this_thread());
+                               CHECK(text(std::span(pair.client_buffer).first(n)) == "ping");
+                               ran = true;
+                             }));
+  other.poll();
+  REQUIRE_FALSE(other.stopped());
+  pair.client->async_send(*pair.client_connection, bytes_of("ping"), {}, [](auto...) {});
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!ran && std::chrono::steady_clock::now() < deadline) {
+    pair.io.run_one_for(10ms);
+    other.poll();
+  }
+  CHECK(ran);
+  // Its work done, the other io_context stops once it has nothing left.
+  other.poll();
+  CHECK(other.stopped());
+}
+
 TEST_CASE("asio: an endpoint destroyed in one of its completion handlers still completes the others", "[asio]") {
   EchoPair pair(make_config(Profile::fast));
   pair.round_trips(2);
@@ -422,9 +452,10 @@ TEST_CASE("asio: an endpoint destroyed in one of its completion handlers still c
 }
 
 TEST_CASE("asio: a completion handler that throws leaves through run and the endpoint carries on", "[asio]") {
-  // The endpoint runs such a handler itself, from its socket's handler, by
-  // asio::dispatch: the exception must reach the caller of run() and leave
-  // the endpoint as it was, as when asio runs a handler it was posted.
+  // The endpoint runs such a handler itself, from its socket's handler: the
+  // exception must reach the caller of run(), and leave the endpoint and the
+  // other handlers to run there as they were, as when asio runs a handler
+  // inline (it holds the exception until the running handler returns).
   EchoPair pair(make_config(Profile::fast));
   pair.round_trips(2);
   std::optional<std::error_code> sent;
