@@ -10,10 +10,6 @@
 namespace rudp::core {
 namespace {
 
-bool ack_eliciting(const wire::Frame& frame) noexcept {
-  return !std::holds_alternative<wire::AckFrame>(frame) && !std::holds_alternative<wire::PaddingFrame>(frame);
-}
-
 RttConfig rtt_config(const ConnectionConfig& c) noexcept {
   RttConfig r;
   r.initial_rtt = c.initial_rtt;
@@ -144,20 +140,14 @@ void Connection::handle_packet(Instant now, const wire::Packet& packet, std::siz
   if (!incoming_ && packet.header.form == wire::HeaderForm::handshake) return;
 
   const std::uint64_t number = wire::decode_packet_number(acks_.largest(), packet.header.number);
-  bool eliciting = false;
-  bool fin = false;
-  for (const wire::Frame& f : packet.frames()) {
-    eliciting = eliciting || ack_eliciting(f);
-    fin = fin || std::holds_alternative<wire::CloseFrame>(f);
-  }
-  if (!acks_.on_packet(number, eliciting, now)) {
+  if (!acks_.on_packet(number, packet.ack_eliciting, now)) {
     ++stats_.packets_duplicate;
     return;
   }
   last_received_ = now;
   // The handshake's peer waits on its ACK; so does a FIN's, and as with TCP's
   // FIN it goes at once: the side that closes last may already be exiting.
-  if (packet.header.form == wire::HeaderForm::handshake || fin) acks_.ack_immediately();
+  if (packet.header.form == wire::HeaderForm::handshake || packet.closes) acks_.ack_immediately();
   if (state_ == State::cookie_sent) become_established(now);
   if (state_ == State::draining) return;  // only acknowledged, so a repeated FIN gets its ACK
   handle_frames(now, packet);

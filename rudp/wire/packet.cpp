@@ -2,6 +2,7 @@
 #include "rudp/wire/packet.hpp"
 
 #include <algorithm>
+#include <variant>
 
 namespace rudp::wire {
 namespace {
@@ -60,6 +61,9 @@ Result<Packet> parse_packet(std::span<const std::byte> datagram) noexcept {
   Frame frame;
   while (!r.empty()) {
     if (const errc e = decode_frame(r, frame); e != errc{}) return e;
+    packet.ack_eliciting = packet.ack_eliciting || !(std::holds_alternative<AckFrame>(frame) ||
+                                                     std::holds_alternative<PaddingFrame>(frame));
+    packet.closes = packet.closes || std::holds_alternative<CloseFrame>(frame);
   }
   return packet;
 }

@@ -86,6 +86,8 @@ class FrameRange {
 struct Packet {
   Header header;
   std::span<const std::byte> payload;  ///< the frames, at least one, all valid
+  bool ack_eliciting = false;          ///< a frame other than ACK and PADDING: the receiver owes an ACK
+  bool closes = false;                 ///< a CLOSE frame: the sender's FIN
   FrameRange frames() const noexcept { return FrameRange(payload); }
 };
 

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <initializer_list>
+#include <variant>
 #include <vector>
 
 #include "wire_test_support.hpp"
@@ -160,10 +161,17 @@ TEST_CASE("packets of both header forms round trip with several frames", "[wire]
     CHECK(parsed->payload.size() == built.frame_ends.back() - header_size(built.header));
     const std::vector<Frame> frames = frames_of(*parsed);
     REQUIRE(frames.size() == built.frames.size());
+    bool eliciting = false;
+    bool closes = false;
     for (std::size_t f = 0; f < frames.size(); ++f) {
       CAPTURE(f, frames[f].index());
       CHECK(frames[f] == built.frames[f]);
+      eliciting = eliciting || !(std::holds_alternative<AckFrame>(built.frames[f]) ||
+                                 std::holds_alternative<PaddingFrame>(built.frames[f]));
+      closes = closes || std::holds_alternative<CloseFrame>(built.frames[f]);
     }
+    CHECK(parsed->ack_eliciting == eliciting);
+    CHECK(parsed->closes == closes);
 
     // Canonical encoding: re-encoding what was parsed gives the same bytes.
     Bytes again(kMaxDatagramSize);
