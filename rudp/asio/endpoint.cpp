@@ -225,10 +225,8 @@ void Endpoint::schedule_drive() {
 
 void Endpoint::flush() {
   while (true) {
-    // One clock read per batch: a batch is built in microseconds.
-    const Instant at = now();
     while (outgoing_.size() < kSendBatch && tx_used_ + kMaxUdpPayload <= tx_.size()) {
-      const auto t = core_.poll_transmit(at, std::span(tx_).subspan(tx_used_));
+      const auto t = core_.poll_transmit(now(), std::span(tx_).subspan(tx_used_));
       if (!t) break;
       outgoing_.push_back({to_endpoint(t->to), std::span(tx_).subspan(tx_used_, t->size)});
       tx_used_ += t->size;
