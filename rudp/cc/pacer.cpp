@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 #include "rudp/assert.hpp"
 
@@ -36,6 +37,16 @@ Wide level_at(Instant now, std::int64_t tokens, std::uint64_t fraction, std::opt
   return refill >= static_cast<UnsignedWide>(full - level) ? full : level + static_cast<Wide>(refill);
 }
 
+/// n / d, truncated, for d > 0; in 64 bits when both fit there, as they do
+/// unless the burst is above 9 GB (a 128-bit division is a library call, and
+/// this runs per packet).
+Wide quotient(Wide n, Wide d) noexcept {
+  constexpr Wide low = std::numeric_limits<std::int64_t>::min();
+  constexpr Wide high = std::numeric_limits<std::int64_t>::max();
+  if (n >= low && n <= high && d <= high) return static_cast<std::int64_t>(n) / static_cast<std::int64_t>(d);
+  return n / d;
+}
+
 }  // namespace
 
 void Pacer::set_rate(std::uint64_t bytes_per_second, std::uint64_t burst_bytes) noexcept {
@@ -61,7 +72,7 @@ std::optional<Instant> Pacer::next_send_time(Instant now, std::uint64_t bytes) c
   if (have >= need) return std::nullopt;
   // Nanobytes over bytes per second is nanoseconds; round up so the bucket
   // is full enough at the instant returned.
-  const Wide wait = (need - have + static_cast<Wide>(rate_) - 1) / static_cast<Wide>(rate_);
+  const Wide wait = quotient(need - have + static_cast<Wide>(rate_) - 1, static_cast<Wide>(rate_));
   const Wide room = static_cast<Wide>(Instant::max().time_since_epoch().count()) - from.time_since_epoch().count();
   if (wait >= room) return Instant::max();
   return from + Duration{static_cast<std::int64_t>(wait)};
@@ -73,8 +84,8 @@ void Pacer::on_sent(Instant now, std::uint64_t bytes) noexcept {
   const Wide level = level_at(at, tokens_, fraction_, stamp_, rate_, burst_) -
                      static_cast<Wide>(std::min(bytes, kMaxBytes)) * kNanosPerByte;
   // Floor division, so that fraction_ stays in [0, 1e9) when in debt.
-  Wide whole = level / kNanosPerByte;
-  Wide rest = level % kNanosPerByte;
+  Wide whole = quotient(level, kNanosPerByte);
+  Wide rest = level - whole * kNanosPerByte;
   if (rest < 0) {
     whole -= 1;
     rest += kNanosPerByte;
