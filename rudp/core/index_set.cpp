@@ -58,25 +58,31 @@ bool IndexSet::contains(std::uint32_t value) const noexcept {
   return !levels_.empty() && word < levels_[0].size() && (levels_[0][word] & bit(value)) != 0;
 }
 
-// The smallest set bit at or after `position` in levels_[level].
-std::optional<std::size_t> IndexSet::next_in(std::size_t level, std::size_t position) const noexcept {
-  if (level == levels_.size()) return std::nullopt;
-  const Words& words = levels_[level];
-  std::size_t w = position / 64;
-  if (w >= words.size()) return std::nullopt;
-  const std::uint64_t rest = words[w] & (~std::uint64_t{0} << (position % 64));
-  if (rest != 0) return w * 64 + static_cast<std::size_t>(std::countr_zero(rest));
-  // No more in this word: the level above names the next non-zero word.
-  const auto next_word = next_in(level + 1, w + 1);
-  if (!next_word) return std::nullopt;
-  w = *next_word;
-  return w * 64 + static_cast<std::size_t>(std::countr_zero(words[w]));
-}
-
+// Up the levels to the first word with a member at or after the position
+// looked for (above level 0, the position of the next non-empty word below),
+// then down through the lowest member of each word named. Without recursion:
+// poll_transmit asks several times per datagram, nearly always of one word.
 std::optional<std::uint32_t> IndexSet::next(std::uint32_t value) const noexcept {
-  const auto found = next_in(0, value);
-  if (!found) return std::nullopt;
-  return static_cast<std::uint32_t>(*found);
+  std::size_t position = value;
+  std::size_t level = 0;
+  while (true) {
+    if (level == levels_.size()) return std::nullopt;
+    const Words& words = levels_[level];
+    const std::size_t w = position / 64;
+    if (w >= words.size()) return std::nullopt;
+    const std::uint64_t rest = words[w] & (~std::uint64_t{0} << (position % 64));
+    if (rest != 0) {
+      position = w * 64 + static_cast<std::size_t>(std::countr_zero(rest));
+      break;
+    }
+    position = w + 1;
+    ++level;
+  }
+  while (level > 0) {
+    --level;
+    position = position * 64 + static_cast<std::size_t>(std::countr_zero(levels_[level][position]));
+  }
+  return static_cast<std::uint32_t>(position);
 }
 
 }  // namespace rudp::core

@@ -29,7 +29,6 @@ class IndexSet {
  private:
   using Words = std::vector<std::uint64_t>;
   void grow(std::size_t words);
-  std::optional<std::size_t> next_in(std::size_t level, std::size_t position) const noexcept;
 
   std::vector<Words> levels_;  // levels_[0]: a bit per value; levels_[k + 1]: a bit per non-zero word of levels_[k]
 };
