@@ -222,7 +222,8 @@ void print_table(const std::vector<Row>& rows) {
       std::string runs;
       std::vector<double> delivered, tx, rx;
       for (const auto& s : r.bulk) {
-        runs += (runs.empty() ? "" : ", ") + cell("%.2f", s.gbit_per_s);
+        if (!runs.empty()) runs += ", ";
+        runs += cell("%.2f", s.gbit_per_s);
         delivered.push_back(s.delivered_fraction * 100);
         tx.push_back(s.tx_ns);
         rx.push_back(s.rx_ns);
