@@ -74,16 +74,31 @@ using CompletionCount = std::shared_ptr<std::atomic<std::uint32_t>>;
 
 // A finished operation's completion handler and its result, type-erased;
 // run once, through the handler's associated executor, never inside the
-// call that started the operation.
+// call that started the operation. It lives in memory from the handler's
+// associated allocator (asio's recycling allocator when the handler names
+// none), and each of post(), dispatch() and destroy() ends its life: as asio
+// requires of its own operations, the memory is given back before the
+// handler runs, so the operation the handler starts can reuse it.
 class Completion {
  public:
-  virtual ~Completion() = default;
   /// Posts the handler; counted in the endpoint's CompletionCount until it runs.
   virtual void post() = 0;
   /// Runs the handler at once when its executor is the one running (the
   /// endpoint's, from one of the endpoint's own handlers), else posts it.
   virtual void dispatch() = 0;
+  /// Frees the completion without running the handler.
+  virtual void destroy() noexcept = 0;
+
+ protected:
+  ~Completion() = default;
 };
+
+struct DestroyCompletion {
+  void operator()(Completion* c) const noexcept { c->destroy(); }
+};
+
+template <class C>
+using CompletionPtr = std::unique_ptr<C, DestroyCompletion>;
 
 // A pending operation: the result is set when it finishes.
 template <class T>
@@ -95,6 +110,8 @@ class Pending : public Completion {
   }
 
  protected:
+  ~Pending() = default;
+
   std::error_code ec_;
   T value_{};
 };
@@ -103,41 +120,84 @@ template <class T, class Handler, class Executor>
 class PendingOf final : public Pending<T> {
  public:
   using HandlerExecutor = ::asio::associated_executor_t<Handler, Executor>;
+  using Allocator = typename std::allocator_traits<
+      ::asio::associated_allocator_t<Handler, ::asio::recycling_allocator<void>>>::template rebind_alloc<PendingOf>;
 
-  PendingOf(Handler handler, const Executor& own, CompletionCount queued)
-      : handler_(std::move(handler)),
-        executor_(::asio::get_associated_executor(handler_, own)),
-        own_(is_own(executor_, own)),
-        queued_(std::move(queued)) {
-    // The endpoint's socket always has a wait pending on its own executor,
-    // which keeps that one's io_context running: only another needs work.
-    if (!own_) work_.emplace(executor_);
+  static PendingOf* create(Handler handler, const Executor& own, CompletionCount queued) {
+    Allocator from(::asio::get_associated_allocator(handler, ::asio::recycling_allocator<void>()));
+    PendingOf* p = std::allocator_traits<Allocator>::allocate(from, 1);
+    try {
+      return ::new (static_cast<void*>(p)) PendingOf(std::move(handler), own, std::move(queued));
+    } catch (...) {
+      std::allocator_traits<Allocator>::deallocate(from, p, 1);
+      throw;
+    }
   }
+
   void post() override {
-    queued_->fetch_add(1, std::memory_order_relaxed);
-    ::asio::post(executor_, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_),
-                             queued = queued_]() mutable {
+    auto [handler, executor, ec, value, work, queued] = release();
+    queued->fetch_add(1, std::memory_order_relaxed);
+    ::asio::post(executor, [handler = std::move(handler), ec = ec, value = std::move(value),
+                            queued = std::move(queued)]() mutable {
       queued->fetch_sub(1, std::memory_order_relaxed);
       std::move(handler)(ec, std::move(value));
     });
-    work_.reset();
   }
   void dispatch() override {
+    auto [handler, executor, ec, value, work, queued] = release();
     // Called from one of the endpoint's own handlers: on its executor, the
     // handler runs here, as asio::dispatch would run it, without the trip
     // through the type-erased executor; an exception it throws leaves to the
     // caller, who passes it on to run() (see Endpoint::handle).
-    if (own_) {
-      std::move(handler_)(this->ec_, std::move(this->value_));
+    if (!work) {
+      std::move(handler)(ec, std::move(value));
       return;
     }
-    ::asio::dispatch(executor_, [handler = std::move(handler_), ec = this->ec_, value = std::move(this->value_)]() mutable {
+    ::asio::dispatch(executor, [handler = std::move(handler), ec = ec, value = std::move(value)]() mutable {
       std::move(handler)(ec, std::move(value));
     });
-    work_.reset();
   }
+  void destroy() noexcept override { free(allocator()); }
 
  private:
+  using WorkGuard = ::asio::executor_work_guard<HandlerExecutor>;
+
+  PendingOf(Handler handler, const Executor& own, CompletionCount queued)
+      : handler_(std::move(handler)),
+        executor_(::asio::get_associated_executor(handler_, own)),
+        queued_(std::move(queued)) {
+    // The endpoint's socket always has a wait pending on its own executor,
+    // which keeps that one's io_context running: only another needs work.
+    if (!is_own(executor_, own)) work_.emplace(executor_);
+  }
+  ~PendingOf() = default;
+
+  // What the handler needs to run, taken out before the memory is freed; the
+  // work guard (empty for the endpoint's own executor) is released after.
+  struct Taken {
+    Handler handler;
+    HandlerExecutor executor;
+    std::error_code ec;
+    T value;
+    std::optional<WorkGuard> work;
+    CompletionCount queued;
+  };
+  Taken release() {
+    Allocator from = allocator();  // before the handler it comes with is moved out
+    Taken taken{std::move(handler_), executor_, this->ec_, std::move(this->value_), std::move(work_),
+                std::move(queued_)};
+    free(from);
+    return taken;
+  }
+
+  Allocator allocator() const noexcept {
+    return Allocator(::asio::get_associated_allocator(handler_, ::asio::recycling_allocator<void>()));
+  }
+  void free(Allocator from) noexcept {
+    this->~PendingOf();
+    std::allocator_traits<Allocator>::deallocate(from, this, 1);
+  }
+
   static bool is_own(const HandlerExecutor& executor, const Executor& own) noexcept {
     if constexpr (std::is_same_v<HandlerExecutor, Executor>) {
       return executor == own;
@@ -148,8 +208,7 @@ class PendingOf final : public Pending<T> {
 
   Handler handler_;
   HandlerExecutor executor_;
-  bool own_;
-  std::optional<::asio::executor_work_guard<HandlerExecutor>> work_;
+  std::optional<WorkGuard> work_;
   CompletionCount queued_;
 };
 
@@ -250,12 +309,12 @@ class Endpoint {
 
  private:
   template <class T>
-  using PendingPtr = std::unique_ptr<detail::Pending<T>>;
+  using PendingPtr = detail::CompletionPtr<detail::Pending<T>>;
 
   template <class T, class Handler>
   PendingPtr<T> make_pending(Handler handler) {
-    return std::make_unique<detail::PendingOf<T, Handler, executor_type>>(std::move(handler), executor_,
-                                                                          completions_queued_);
+    return PendingPtr<T>(
+        detail::PendingOf<T, Handler, executor_type>::create(std::move(handler), executor_, completions_queued_));
   }
 
   struct SendWait {
@@ -317,7 +376,7 @@ class Endpoint {
   unsigned drive_deferrals_ = 0;  // times in a row the posted drive() waited for completion handlers
   detail::CompletionCount completions_queued_ = std::make_shared<std::atomic<std::uint32_t>>(0);
   bool in_handler_ = false;  // one of the endpoint's own handlers is running (handle())
-  std::vector<std::unique_ptr<detail::Completion>> ready_;  // finished there, to run before it sends
+  std::vector<detail::CompletionPtr<detail::Completion>> ready_;  // finished there, to run before it sends
   std::map<ConnectionHandle, ConnectionOps> ops_;
   std::deque<ConnectionHandle> accepted_;  // accepted, not yet handed to async_accept
   std::deque<PendingPtr<ConnectionHandle>> accepts_;

@@ -105,7 +105,7 @@ Endpoint::~Endpoint() {
   // had yet to run are posted (the one running was taken out of ready_).
   in_handler_ = false;
   for (auto& op : ready_) {
-    if (op) op->post();
+    if (op) op.release()->post();
   }
   const std::error_code aborted = ::asio::error::operation_aborted;
   for (auto& [handle, ops] : ops_) fail_all(ops, aborted);
@@ -123,7 +123,7 @@ void Endpoint::finish(PendingPtr<T> op, std::error_code ec, T value) {
   if (in_handler_ && ready_.size() < kMaxInline) {
     ready_.push_back(std::move(op));
   } else {
-    op->post();
+    op.release()->post();
   }
 }
 
@@ -138,9 +138,8 @@ void Endpoint::handle(const std::shared_ptr<bool>& alive, Body&& body) {
   // others: the first exception leaves through run() once this handler is done.
   std::exception_ptr thrown;
   for (std::size_t i = 0; i < ready_.size(); ++i) {
-    const std::unique_ptr<detail::Completion> op = std::move(ready_[i]);
     try {
-      op->dispatch();
+      ready_[i].release()->dispatch();
     } catch (...) {
       if (!thrown) thrown = std::current_exception();
     }

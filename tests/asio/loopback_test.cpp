@@ -429,6 +429,72 @@ TEST_CASE("asio: a completion handler bound to another io_context keeps that one
   CHECK(other.stopped());
 }
 
+namespace {
+
+struct AllocationCounts {
+  int allocations = 0;
+  int live = 0;
+};
+
+// An allocator that counts, in counts shared by its copies.
+template <class T>
+struct CountingAllocator {
+  using value_type = T;
+  AllocationCounts* counts;
+
+  explicit CountingAllocator(AllocationCounts* c) noexcept : counts(c) {}
+  template <class U>
+  CountingAllocator(const CountingAllocator<U>& other) noexcept : counts(other.counts) {}
+
+  T* allocate(std::size_t n) {
+    ++counts->allocations;
+    ++counts->live;
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    --counts->live;
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const CountingAllocator<U>& other) const noexcept {
+    return counts == other.counts;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("asio: an operation's state comes from its handler's allocator and is given back before the handler runs",
+          "[asio]") {
+  // As asio's own operations do: a handler bound to an allocator has the
+  // operation allocated with it, and the memory is free again when the
+  // handler runs, for the next operation to reuse.
+  EchoPair pair(make_config(Profile::fast));
+  pair.round_trips(2);
+  AllocationCounts counts;
+  const CountingAllocator<void> allocator(&counts);
+  int live_in_send = -1;
+  int live_in_receive = -1;
+  int ran = 0;
+  pair.client->async_receive(*pair.client_connection, pair.client_buffer, nullptr,
+                             ::asio::bind_allocator(allocator, [&](std::error_code ec, std::size_t n) {
+                               CHECK_FALSE(ec);
+                               CHECK(text(std::span(pair.client_buffer).first(n)) == "ping");
+                               live_in_receive = counts.live;
+                               ++ran;
+                             }));
+  pair.client->async_send(*pair.client_connection, bytes_of("ping"), {},
+                          ::asio::bind_allocator(allocator, [&](std::error_code ec, std::size_t) {
+                            CHECK_FALSE(ec);
+                            live_in_send = counts.live;
+                            ++ran;
+                          }));
+  CHECK(counts.allocations == 2);
+  pair.run_until([&] { return ran == 2; });
+  CHECK(live_in_send == 1);  // the receive's, still pending
+  CHECK(live_in_receive == 0);
+  CHECK(counts.live == 0);
+}
+
 TEST_CASE("asio: an endpoint destroyed in one of its completion handlers still completes the others", "[asio]") {
   EchoPair pair(make_config(Profile::fast));
   pair.round_trips(2);
