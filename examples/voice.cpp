@@ -11,11 +11,13 @@
 //                                   while it can still be played
 //   rudp_voice selftest             both ends over loopback for 2 s
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <rudp/asio.hpp>
 
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <variant>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -52,11 +54,23 @@ void report(const Counts& c) {
               total > 0 ? 100.0 * static_cast<double>(c.late) / total : 0.0, total > 0 ? 100.0 * missing / total : 0.0);
 }
 
+// Counts frames as they come and reports every second, frames or not: each
+// receive races the report's timer (asio's awaitable operators cancel the
+// one that loses; a cancelled receive takes no frame, the next one gets it).
 awaitable<void> listen(rudp::asio::Endpoint& endpoint, rudp::ConnectionHandle c, Counts& counts) {
+  using namespace ::asio::experimental::awaitable_operators;
+  using ::asio::experimental::as_tuple;
   std::vector<std::byte> buffer(kFrameBytes);
-  auto next_report = Clock::now() + 1s;
+  ::asio::steady_timer report_at(endpoint.get_executor(), Clock::now() + 1s);
   while (true) {
-    auto [ec, n] = co_await endpoint.async_receive(c, buffer, nullptr, ::asio::experimental::as_tuple(use_awaitable));
+    const auto first = co_await (endpoint.async_receive(c, buffer, nullptr, as_tuple(use_awaitable)) ||
+                                 report_at.async_wait(as_tuple(use_awaitable)));
+    if (first.index() == 1) {
+      report(counts);
+      report_at.expires_at(report_at.expiry() + 1s);
+      continue;
+    }
+    const auto [ec, n] = std::get<0>(first);
     if (ec) break;
     std::int64_t captured = 0;
     std::uint64_t number = 0;
@@ -65,10 +79,6 @@ awaitable<void> listen(rudp::asio::Endpoint& endpoint, rudp::ConnectionHandle c,
     const auto age = Clock::now().time_since_epoch() - Clock::duration(captured);
     ++(age <= kPlayout ? counts.on_time : counts.late);
     counts.newest = std::max(counts.newest, number + 1);
-    if (Clock::now() >= next_report) {
-      report(counts);
-      next_report += 1s;
-    }
   }
   co_await endpoint.async_close(c, ::asio::experimental::as_tuple(use_awaitable));
 }

@@ -7,9 +7,17 @@
 // (asio::use_awaitable) all work; errors are std::error_code of the "rudp"
 // category (or the system's, for socket failures).
 //
+// Cancellation: an accept, a receive or a send that is waiting (for a peer,
+// a message, room in the send buffer) ends with operation_aborted when the
+// cancellation slot bound to its handler is signalled, of any type: it has
+// taken nothing, so the next operation gets what it would have (a receive
+// raced against a timer with asio's awaitable operators loses no message).
+// Connect and close ignore cancellation: a connect ends at the handshake
+// timeout, and core().abort() ends a connection at once.
+//
 // Threads: an endpoint lives on one executor and is not thread-safe; call it
 // from that executor only (run its io_context on one thread, or give it a
-// strand). To use several cores, open several endpoints on one port with
+// strand), and signal cancellations from there too. To use several cores, open several endpoints on one port with
 // SO_REUSEPORT (EndpointOptions::reuse_port), each with its own connections:
 // the kernel spreads peers over them by address.
 //
@@ -66,6 +74,7 @@ struct IoStats {
 class BatchIo;
 class RecvBatch;
 struct OutgoingDatagram;
+class Endpoint;
 
 namespace detail {
 
@@ -89,9 +98,20 @@ class Completion {
   /// Frees the completion without running the handler.
   virtual void destroy() noexcept = 0;
 
+  /// Where the operation waits, for a cancellation to find it there; none
+  /// before it waits and once it has finished (a cancellation then does nothing).
+  enum class Queue : std::uint8_t { none, accept, send, receive };
+  Queue queue = Queue::none;
+  ConnectionHandle connection{};  ///< of a waiting send or receive
+  Endpoint* owner = nullptr;      ///< the endpoint it waits in
+
  protected:
   ~Completion() = default;
 };
+
+// Takes a waiting operation out of its endpoint's queue and completes it
+// with operation_aborted (a cancellation signal reached it).
+void cancel_waiting(Endpoint& endpoint, Completion& op);
 
 struct DestroyCompletion {
   void operator()(Completion* c) const noexcept { c->destroy(); }
@@ -162,15 +182,33 @@ class PendingOf final : public Pending<T> {
  private:
   using WorkGuard = ::asio::executor_work_guard<HandlerExecutor>;
 
+  using Slot = ::asio::associated_cancellation_slot_t<Handler>;
+
+  // Installed in the handler's cancellation slot: a signal emitted while the
+  // operation waits (any type: a waiting operation has taken nothing yet)
+  // completes it with operation_aborted.
+  struct Canceller {
+    PendingOf* op;
+    void operator()(::asio::cancellation_type_t type) const {
+      if (type != ::asio::cancellation_type::none && op->queue != Completion::Queue::none) {
+        cancel_waiting(*op->owner, *op);
+      }
+    }
+  };
+
   PendingOf(Handler handler, const Executor& own, CompletionCount queued)
       : handler_(std::move(handler)),
         executor_(::asio::get_associated_executor(handler_, own)),
+        slot_(::asio::get_associated_cancellation_slot(handler_)),
         queued_(std::move(queued)) {
     // The endpoint's socket always has a wait pending on its own executor,
     // which keeps that one's io_context running: only another needs work.
     if (!is_own(executor_, own)) work_.emplace(executor_);
+    if (slot_.is_connected()) slot_.template emplace<Canceller>(this);
   }
-  ~PendingOf() = default;
+  ~PendingOf() {
+    if (slot_.is_connected()) slot_.clear();
+  }
 
   // What the handler needs to run, taken out before the memory is freed; the
   // work guard (empty for the endpoint's own executor) is released after.
@@ -208,6 +246,7 @@ class PendingOf final : public Pending<T> {
 
   Handler handler_;
   HandlerExecutor executor_;
+  Slot slot_;
   std::optional<WorkGuard> work_;
   CompletionCount queued_;
 };
@@ -249,7 +288,8 @@ class Endpoint {
   }
 
   /// Completes with the next connection a peer opens (listening starts with
-  /// the first call). Signature: void(std::error_code, ConnectionHandle).
+  /// the first call). Cancellable while it waits. Signature:
+  /// void(std::error_code, ConnectionHandle).
   template <class Token>
   auto async_accept(Token&& token) {
     return ::asio::async_initiate<Token, void(std::error_code, ConnectionHandle)>(
@@ -258,7 +298,8 @@ class Endpoint {
 
   /// Queues `message` (copied) on `connection` with `options`; completes once
   /// the connection took it, waiting for room in its send buffer when it is
-  /// full. Signature: void(std::error_code, std::size_t bytes).
+  /// full (cancellable while it waits: the message is then not sent).
+  /// Signature: void(std::error_code, std::size_t bytes).
   template <class Token>
   auto async_send(ConnectionHandle connection, std::span<const std::byte> message, const SendOptions& options,
                   Token&& token) {
@@ -272,7 +313,8 @@ class Endpoint {
   /// Reads the next message of any channel into `buffer`, waiting for one;
   /// `info` (optional) is set to its channel and mode. Errors: end_of_stream
   /// once the peer finished and everything was read, buffer_too_small
-  /// (the message stays), connection_closed. Signature:
+  /// (the message stays), connection_closed, operation_aborted when
+  /// cancelled while it waits (no message taken). Signature:
   /// void(std::error_code, std::size_t bytes).
   template <class Token>
   auto async_receive(ConnectionHandle connection, std::span<std::byte> buffer, MessageInfo* info, Token&& token) {
@@ -341,6 +383,9 @@ class Endpoint {
   void start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<const std::byte> m, const SendOptions& o);
   void start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std::span<std::byte> b, MessageInfo* info);
   void start_close(PendingPtr<CloseReason> op, ConnectionHandle c);
+  void wait_in(detail::Completion& op, detail::Completion::Queue queue, ConnectionHandle c) noexcept;
+  void cancel(detail::Completion& op);
+  friend void detail::cancel_waiting(Endpoint& endpoint, detail::Completion& op);
 
   template <class T>
   void finish(PendingPtr<T> op, std::error_code ec, T value);

@@ -119,6 +119,7 @@ Instant Endpoint::now() const noexcept { return Instant{std::chrono::steady_cloc
 
 template <class T>
 void Endpoint::finish(PendingPtr<T> op, std::error_code ec, T value) {
+  op->queue = detail::Completion::Queue::none;
   op->set_result(ec, std::move(value));
   if (in_handler_ && ready_.size() < kMaxInline) {
     ready_.push_back(std::move(op));
@@ -367,6 +368,7 @@ void Endpoint::start_accept(PendingPtr<ConnectionHandle> op) {
     accepted_.pop_front();
     return;
   }
+  wait_in(*op, detail::Completion::Queue::accept, {});
   accepts_.push_back(std::move(op));
 }
 
@@ -394,6 +396,7 @@ void Endpoint::start_send(PendingPtr<std::size_t> op, ConnectionHandle c, std::s
     }
   }
   ConnectionOps& ops = ops_[c];
+  wait_in(*op, detail::Completion::Queue::send, c);
   ops.sends.push_back({std::move(op), std::vector<std::byte>(m.begin(), m.end()), o});
   try_sends(c, ops);
   prune(c);
@@ -413,11 +416,50 @@ void Endpoint::start_receive(PendingPtr<std::size_t> op, ConnectionHandle c, std
     }
   }
   ConnectionOps& ops = ops_[c];
+  wait_in(*op, detail::Completion::Queue::receive, c);
   ops.receives.push_back({std::move(op), b, info});
   try_receives(c, ops);
   prune(c);
   schedule_drive();
 }
+
+void Endpoint::wait_in(detail::Completion& op, detail::Completion::Queue queue, ConnectionHandle c) noexcept {
+  op.queue = queue;
+  op.connection = c;
+  op.owner = this;
+}
+
+// A cancellation signal reached a waiting operation: it leaves its queue and
+// completes with operation_aborted. A receive has taken no message and a
+// send has given none to the core, so nothing is lost; the connection carries on.
+void Endpoint::cancel(detail::Completion& op) {
+  // Finishing the operation may free it: what is needed of it is read first.
+  const detail::Completion::Queue queue = op.queue;
+  const ConnectionHandle c = op.connection;
+  const auto take = [target = &op, this](auto& waiting, auto op_of) {
+    const auto it =
+        std::find_if(waiting.begin(), waiting.end(), [&](const auto& w) { return op_of(w).get() == target; });
+    if (it == waiting.end()) return;
+    auto taken = std::move(op_of(*it));
+    waiting.erase(it);
+    finish(std::move(taken), ::asio::error::operation_aborted, {});
+  };
+  if (queue == detail::Completion::Queue::accept) {
+    take(accepts_, [](auto& w) -> auto& { return w; });
+    return;
+  }
+  const auto it = ops_.find(c);
+  if (it == ops_.end()) return;
+  if (queue == detail::Completion::Queue::send) take(it->second.sends, [](auto& w) -> auto& { return w.op; });
+  if (queue == detail::Completion::Queue::receive) take(it->second.receives, [](auto& w) -> auto& { return w.op; });
+  prune(c);
+}
+
+namespace detail {
+
+void cancel_waiting(Endpoint& endpoint, Completion& op) { endpoint.cancel(op); }
+
+}  // namespace detail
 
 void Endpoint::start_close(PendingPtr<CloseReason> op, ConnectionHandle c) {
   if (const auto ec = core_.close(c)) {

@@ -606,3 +606,106 @@ TEST_CASE("asio: messages sent each from the previous one's completion handler l
   CHECK(datagrams >= kMessages);
   CHECK(datagrams >= 8 * batches);
 }
+
+TEST_CASE("asio: a waiting receive or accept cancelled through its cancellation slot ends with operation_aborted and "
+          "takes nothing",
+          "[asio]") {
+  // As a receive raced against a timer (asio's awaitable operators, a
+  // parallel group) is cancelled when the timer wins: the next message must
+  // still reach the next receive, the next connection the next accept.
+  EchoPair pair(make_config(Profile::fast));
+  pair.round_trips(2);
+  ::asio::cancellation_signal receive_signal;
+  std::optional<std::error_code> received;
+  pair.client->async_receive(*pair.client_connection, pair.client_buffer, nullptr,
+                             ::asio::bind_cancellation_slot(receive_signal.slot(),
+                                                            [&](std::error_code ec, std::size_t) { received = ec; }));
+  pair.io.poll();
+  REQUIRE_FALSE(received);
+  receive_signal.emit(::asio::cancellation_type::terminal);
+  pair.run_until([&] { return received.has_value(); });
+  CHECK(*received == ::asio::error::operation_aborted);
+
+  pair.client->async_send(*pair.client_connection, bytes_of("after"), {}, [](auto...) {});
+  std::optional<std::string> next;
+  pair.client->async_receive(*pair.client_connection, pair.client_buffer, nullptr, [&](std::error_code ec, std::size_t n) {
+    CHECK_FALSE(ec);
+    next = text(std::span(pair.client_buffer).first(n));
+  });
+  pair.run_until([&] { return next.has_value(); });
+  CHECK(*next == "after");
+
+  ::asio::cancellation_signal accept_signal;
+  std::optional<std::error_code> accepted;
+  pair.server->async_accept(::asio::bind_cancellation_slot(
+      accept_signal.slot(), [&](std::error_code ec, ConnectionHandle) { accepted = ec; }));
+  accept_signal.emit(::asio::cancellation_type::total);
+  pair.run_until([&] { return accepted.has_value(); });
+  CHECK(*accepted == ::asio::error::operation_aborted);
+
+  auto second = std::move(rudp::asio::Endpoint::open(pair.io.get_executor(), {::asio::ip::make_address("127.0.0.1"), 0},
+                                                     config(9))
+                              .value());
+  std::optional<ConnectionHandle> connected;
+  std::optional<ConnectionHandle> accepted_next;
+  second->async_connect(pair.server->local_endpoint(), make_config(Profile::fast),
+                        [&](std::error_code ec, ConnectionHandle h) {
+                          REQUIRE_FALSE(ec);
+                          connected = h;
+                        });
+  pair.server->async_accept([&](std::error_code ec, ConnectionHandle h) {
+    REQUIRE_FALSE(ec);
+    accepted_next = h;
+  });
+  pair.run_until([&] { return connected && accepted_next; });
+}
+
+TEST_CASE("asio: a send waiting for room, cancelled, leaves its queue and the others keep their order", "[asio]") {
+  ConnectionConfig connection = make_config(Profile::fast);
+  connection.send_buffer = 1200;  // room for a few messages only
+  EchoPair pair(connection);
+  constexpr int kMessages = 20;
+  constexpr int kCancelled = 15;  // beyond the room: it waits
+  std::vector<std::vector<std::byte>> sent;
+  std::vector<std::error_code> results(kMessages);
+  int completed = 0;
+  ::asio::cancellation_signal signal;
+  for (int i = 0; i < kMessages; ++i) {
+    sent.push_back(bytes_of("message " + std::to_string(i) + std::string(140, static_cast<char>('a' + i))));
+    auto done = [&, i](std::error_code ec, std::size_t) {
+      results[static_cast<std::size_t>(i)] = ec;
+      ++completed;
+    };
+    if (i == kCancelled) {
+      pair.client->async_send(*pair.client_connection, sent.back(), {},
+                              ::asio::bind_cancellation_slot(signal.slot(), done));
+    } else {
+      pair.client->async_send(*pair.client_connection, sent.back(), {}, done);
+    }
+  }
+  signal.emit(::asio::cancellation_type::terminal);
+  std::vector<std::string> echoes;
+  std::vector<std::byte> buffer(2048);
+  std::function<void()> read = [&] {
+    pair.client->async_receive(*pair.client_connection, buffer, nullptr, [&](std::error_code ec, std::size_t n) {
+      REQUIRE_FALSE(ec);
+      echoes.push_back(text(std::span(buffer).first(n)));
+      if (echoes.size() < kMessages - 1) read();
+    });
+  };
+  read();
+  pair.run_until([&] { return completed == kMessages && echoes.size() == kMessages - 1; });
+  for (int i = 0; i < kMessages; ++i) {
+    CAPTURE(i);
+    if (i == kCancelled) {
+      CHECK(results[static_cast<std::size_t>(i)] == ::asio::error::operation_aborted);
+    } else {
+      CHECK_FALSE(results[static_cast<std::size_t>(i)]);
+    }
+  }
+  std::vector<std::string> expected;
+  for (int i = 0; i < kMessages; ++i) {
+    if (i != kCancelled) expected.push_back(text(sent[static_cast<std::size_t>(i)]));
+  }
+  CHECK(echoes == expected);
+}
