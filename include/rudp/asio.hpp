@@ -155,25 +155,25 @@ class PendingOf final : public Pending<T> {
   }
 
   void post() override {
-    auto [handler, executor, ec, value, work, queued] = release();
-    queued->fetch_add(1, std::memory_order_relaxed);
-    ::asio::post(executor, [handler = std::move(handler), ec = ec, value = std::move(value),
-                            queued = std::move(queued)]() mutable {
+    Taken t = release();
+    t.queued->fetch_add(1, std::memory_order_relaxed);
+    ::asio::post(t.executor, [handler = std::move(t.handler), ec = t.ec, value = std::move(t.value),
+                              queued = std::move(t.queued)]() mutable {
       queued->fetch_sub(1, std::memory_order_relaxed);
       std::move(handler)(ec, std::move(value));
     });
   }
   void dispatch() override {
-    auto [handler, executor, ec, value, work, queued] = release();
+    Taken t = release();
     // Called from one of the endpoint's own handlers: on its executor, the
     // handler runs here, as asio::dispatch would run it, without the trip
     // through the type-erased executor; an exception it throws leaves to the
     // caller, who passes it on to run() (see Endpoint::handle).
-    if (!work) {
-      std::move(handler)(ec, std::move(value));
+    if (!t.work) {
+      std::move(t.handler)(t.ec, std::move(t.value));
       return;
     }
-    ::asio::dispatch(executor, [handler = std::move(handler), ec = ec, value = std::move(value)]() mutable {
+    ::asio::dispatch(t.executor, [handler = std::move(t.handler), ec = t.ec, value = std::move(t.value)]() mutable {
       std::move(handler)(ec, std::move(value));
     });
   }
