@@ -17,9 +17,10 @@
 //
 // Threads: an endpoint lives on one executor and is not thread-safe; call it
 // from that executor only (run its io_context on one thread, or give it a
-// strand), and signal cancellations from there too. To use several cores, open several endpoints on one port with
-// SO_REUSEPORT (EndpointOptions::reuse_port), each with its own connections:
-// the kernel spreads peers over them by address.
+// strand), and signal cancellations from there too. To use several cores,
+// open several endpoints on one port with SO_REUSEPORT
+// (SocketOptions::reuse_port), each with its own connections: the kernel
+// spreads peers over them by address.
 //
 // This is the only public header that includes asio; link rudp::asio.
 #pragma once
